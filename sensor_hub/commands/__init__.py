@@ -1,0 +1,1 @@
+"""Subcommands of ``posture-hub``; each module has ``register(subparsers)``."""
