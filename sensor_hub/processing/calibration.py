@@ -1,0 +1,237 @@
+"""Calibration: the neutral posture, the true forward direction, and whether both still hold.
+
+**Neutral.** Earth's up in the sensor frame, averaged over a still window (default the first
+5 s of a recording; live, a window started on command).  Until the window is complete the
+running mean so far stands in for it (before the window starts, the running mean of a window of
+the same length from the first sample), so every output is what the live hub knew then.
+
+**Forward direction.** The case says z points backward, but a sensor stuck on a back is easily
+turned ±20° about its own z.  Forward bends, slouches and returns to upright tilt the sensor in
+the wearer's sagittal plane; side bends tilt it in the perpendicular plane.  The horizontal part
+``d`` of Earth's up (relative to the neutral up) is therefore spread along two perpendicular
+axes, and the principal axis of the scatter ``Σ d dᵀ`` (a 2×2 matrix in the plane of the
+neutral) is the sagittal one as soon as forward/backward tilting outweighs sideways tilting.
+Samples teach it while upright and tilted between ``axis_learn_min_deg`` and
+``axis_learn_max_deg``; the estimate is used once there are ``axis_learn_min_s`` of them and
+the scatter is ``axis_learn_min_anisotropy`` times longer than wide, and only within
+``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the case's
+axis is used.  The neutral itself is never re-learned automatically, so a slouch can never
+become "neutral".
+
+**Validity.** A gap in the data longer than ``calibration_gap_s`` (sensor out of range, taken
+off, battery swapped) marks the calibration *stale* until the next calibration; stale angles
+are still reported but the detector ignores them and the hub asks the wearer to recalibrate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensor_hub.processing.angles import CASE_BACKWARD
+from sensor_hub.processing.config import ProcessingConfig
+from sensor_hub.processing.geometry import normalize_rows
+from sensor_hub.processing.signals import running_sum
+from sensor_hub.samples import FloatArray
+
+__all__ = ["CalibrationState", "CalibrationStatus", "Calibrator", "FrameBlock"]
+
+Vec3 = tuple[float, float, float]
+_ZERO3: Vec3 = (0.0, 0.0, 0.0)
+
+
+class CalibrationStatus(IntEnum):
+    PROVISIONAL = 0  # the neutral window is not complete yet
+    OK = 1
+    STALE = 2  # a long gap: the sensor may have moved; recalibrate
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationState:
+    """Everything the calibrator carries between blocks (plain values: picklable)."""
+
+    first_s: float | None = None
+    last_s: float | None = None
+    window_start_s: float | None = None  # absolute times of the neutral window
+    window_end_s: float | None = None
+    window_sum: Vec3 = _ZERO3
+    window_count: float = 0.0
+    early_sum: Vec3 = _ZERO3  # stand-in window from the first sample
+    early_count: float = 0.0
+    neutral_up: Vec3 | None = None
+    previous_up: Vec3 | None = None  # the neutral in force while a new window fills
+    stale: bool = False
+    scatter: tuple[float, float, float] = (0.0, 0.0, 0.0)  # Σ db², Σ db·dl, Σ dl²
+    learn_count: float = 0.0
+    yaw_rad: float = 0.0  # learned rotation of the backward axis from the case's, about up
+
+
+@dataclass(frozen=True, slots=True)
+class FrameBlock:
+    """Per-sample calibration output."""
+
+    up: FloatArray  # (n, 3) neutral up, sensor frame
+    backward: FloatArray  # (n, 3) wearer's backward, sensor frame, perpendicular to up
+    status: NDArray[np.uint8]  # (n,) CalibrationStatus codes
+
+
+def _case_axes(up: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Case backward made perpendicular to ``up`` (n, 3), and left = backward × up."""
+    z = np.asarray(CASE_BACKWARD)
+    b = normalize_rows(z - (up @ z)[:, None] * up)
+    return b, np.cross(b, up)
+
+
+class Calibrator:
+    """Streaming calibration: ``neutral`` then ``frames`` for each block (see module doc)."""
+
+    def __init__(self, config: ProcessingConfig) -> None:
+        self._cfg = config
+        self._state = CalibrationState()
+
+    def get_state(self) -> CalibrationState:
+        return self._state
+
+    def set_state(self, state: CalibrationState) -> None:
+        self._state = state
+
+    def request(self, start_s: float, end_s: float) -> None:
+        """Calibrate anew on the still window ``[start_s, end_s]`` (absolute times)."""
+        if not end_s > start_s:
+            raise ValueError(f"calibration window must end after it starts: {start_s}:{end_s}")
+        self._state = replace(
+            self._state,
+            window_start_s=start_s,
+            window_end_s=end_s,
+            window_sum=_ZERO3,
+            window_count=0.0,
+            neutral_up=None,
+            previous_up=self._state.neutral_up or self._state.previous_up,
+            stale=False,
+        )
+
+    # -- neutral --------------------------------------------------------------------------------
+
+    def neutral(self, t_s: FloatArray, g: FloatArray) -> tuple[FloatArray, NDArray[np.uint8]]:
+        """Per-sample neutral up ``(n, 3)`` and status, given Earth's up ``g`` ``(n, 3)``."""
+        n = t_s.shape[0]
+        st = self._state
+        if n == 0:
+            return np.empty((0, 3)), np.empty(0, dtype=np.uint8)
+        first = float(t_s[0]) if st.first_s is None else st.first_s
+        last = first if st.last_s is None else st.last_s
+        w_start = st.window_start_s
+        w_start = first + self._cfg.neutral_start_s if w_start is None else w_start
+        w_end = st.window_end_s
+        w_end = first + self._cfg.neutral_end_s if w_end is None else w_end
+        span = w_end - w_start
+
+        # Staleness: a gap longer than calibration_gap_s before a sample.
+        prev_t = np.concatenate(([last], t_s[:-1]))
+        gap = (t_s - prev_t) > self._cfg.calibration_gap_s
+        stale = np.logical_or.accumulate(np.concatenate(([st.stale], gap)))[1:]
+
+        in_win = (t_s >= w_start) & (t_s <= w_end)
+        in_early = t_s <= first + span
+        w_sum = running_sum(g * in_win[:, None], np.asarray(st.window_sum))
+        w_cnt = running_sum(in_win.astype(np.float64)[:, None], np.array([st.window_count]))[:, 0]
+        e_sum = running_sum(g * in_early[:, None], np.asarray(st.early_sum))
+        e_cnt = running_sum(in_early.astype(np.float64)[:, None], np.array([st.early_count]))[:, 0]
+
+        if st.previous_up is not None:  # a recalibration: the old neutral until the new one
+            before = np.broadcast_to(np.asarray(st.previous_up), g.shape)
+        else:  # the first calibration: a stand-in window from the first sample
+            before = np.where((e_cnt > 0)[:, None], e_sum, g)
+        up = normalize_rows(np.where((w_cnt > 0)[:, None], w_sum, before))
+        neutral_up = st.neutral_up
+        ok_from = n
+        if neutral_up is not None:
+            up[:] = neutral_up
+            ok_from = 0
+        else:
+            done = t_s > w_end
+            if done.any() and w_cnt[-1] > 0:
+                ok_from = int(np.argmax(done))
+                final = normalize_rows(w_sum[ok_from])
+                neutral_up = (float(final[0]), float(final[1]), float(final[2]))
+                up[ok_from:] = final
+        status = np.full(n, CalibrationStatus.PROVISIONAL, dtype=np.uint8)
+        status[ok_from:] = CalibrationStatus.OK
+        status[stale] = CalibrationStatus.STALE
+        self._state = replace(
+            st,
+            first_s=first,
+            last_s=float(t_s[-1]),
+            window_start_s=w_start,
+            window_end_s=w_end,
+            window_sum=(float(w_sum[-1, 0]), float(w_sum[-1, 1]), float(w_sum[-1, 2])),
+            window_count=float(w_cnt[-1]),
+            early_sum=(float(e_sum[-1, 0]), float(e_sum[-1, 1]), float(e_sum[-1, 2])),
+            early_count=float(e_cnt[-1]),
+            neutral_up=neutral_up,
+            stale=bool(stale[-1]),
+        )
+        return up, status
+
+    # -- forward direction -----------------------------------------------------------------------
+
+    def frames(
+        self,
+        g: FloatArray,
+        up: FloatArray,
+        status: NDArray[np.uint8],
+        upright: NDArray[np.bool_],
+    ) -> FloatArray:
+        """Per-sample backward axis ``(n, 3)``, learning the mounting yaw from ``g``."""
+        cfg, st = self._cfg, self._state
+        n = g.shape[0]
+        b_case, l_case = _case_axes(up)
+        if n == 0:
+            return b_case
+        d_b = np.einsum("ij,ij->i", g, b_case)
+        d_l = np.einsum("ij,ij->i", g, l_case)
+        cos_tilt = np.einsum("ij,ij->i", g, up)
+        learn = (
+            (status == CalibrationStatus.OK)
+            & upright
+            & (cos_tilt < np.cos(np.radians(cfg.axis_learn_min_deg)))
+            & (cos_tilt > np.cos(np.radians(cfg.axis_learn_max_deg)))
+        )
+        m = learn.astype(np.float64)
+        terms = np.stack((d_b * d_b * m, d_b * d_l * m, d_l * d_l * m), axis=1)
+        s = running_sum(terms, np.asarray(st.scatter))
+        cnt = running_sum(m[:, None], np.array([st.learn_count]))[:, 0]
+        s_bb, s_bl, s_ll = s[:, 0], s[:, 1], s[:, 2]
+        yaw = 0.5 * np.arctan2(2.0 * s_bl, s_bb - s_ll)
+        half_tr = 0.5 * (s_bb + s_ll)
+        radius = np.hypot(0.5 * (s_bb - s_ll), s_bl)
+        lam1, lam2 = half_tr + radius, half_tr - radius
+        usable = (
+            (cnt * cfg.sample_period_s >= cfg.axis_learn_min_s)
+            & (lam1 > cfg.axis_learn_min_anisotropy * lam2)
+            & (np.abs(yaw) <= np.radians(cfg.max_mount_yaw_deg))
+            & learn
+        )
+        idx = np.where(usable, np.arange(n), -1)
+        last = np.maximum.accumulate(idx)
+        yaw_now = np.where(last >= 0, yaw[np.maximum(last, 0)], st.yaw_rad)
+        backward = np.cos(yaw_now)[:, None] * b_case + np.sin(yaw_now)[:, None] * l_case
+        self._state = replace(
+            st,
+            scatter=(float(s_bb[-1]), float(s_bl[-1]), float(s_ll[-1])),
+            learn_count=float(cnt[-1]),
+            yaw_rad=float(yaw_now[-1]),
+        )
+        return backward
+
+    @property
+    def yaw_deg(self) -> float:
+        """The mounting yaw learned so far (0 until learned), degrees."""
+        return float(np.degrees(self._state.yaw_rad))

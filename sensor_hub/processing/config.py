@@ -1,0 +1,105 @@
+"""Parameters of the processing core: one frozen dataclass, units in every name.
+
+Defaults follow ``docs/background.md``: neutral band ±10°, an alert when flexion stays above
+20° for 30 s, dips back below the threshold shorter than 5 s tolerated, any time above 60°
+logged.  Every field is validated on construction so a bad configuration fails at start-up
+with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from enum import StrEnum
+
+__all__ = ["ProcessingConfig", "Role"]
+
+
+class Role(StrEnum):
+    """Where the sensor is worn."""
+
+    LUMBAR = "lumbar"  # L1-L3: flexion_deg is lumbar (trunk) inclination
+    PELVIS = "pelvis"  # sacrum: flexion_deg is pelvic tilt, anterior positive
+
+    @property
+    def episode_kind(self) -> str:
+        """The kind of sustained-posture episode this role detects."""
+        return "forward_lean" if self is Role.LUMBAR else "pelvic_tilt"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingConfig:
+    """Everything the core needs to know, with defaults for day wear."""
+
+    role: Role = Role.LUMBAR
+    sample_rate_hz: float = 100.0
+
+    # --- calibration ------------------------------------------------------------------------
+    #: The neutral window, seconds from the first sample: the still posture that defines zero.
+    neutral_start_s: float = 0.0
+    neutral_end_s: float = 5.0
+    #: A gap in the data longer than this may mean the sensor was taken off: calibration stale.
+    calibration_gap_s: float = 60.0
+    #: Mounting error the forward-axis estimate may correct (the case prints the axes).
+    max_mount_yaw_deg: float = 35.0
+    #: Tilt from neutral (degrees) between which samples teach the forward direction.
+    axis_learn_min_deg: float = 12.0
+    axis_learn_max_deg: float = 75.0
+    #: Learning starts after this much bending data (seconds) ...
+    axis_learn_min_s: float = 0.5
+    #: ... and only when bends are this much more forward/backward than sideways.
+    axis_learn_min_anisotropy: float = 3.0
+
+    # --- activity ---------------------------------------------------------------------------
+    #: Tilt from the neutral "up" beyond which the trunk is lying (degrees) ...
+    lying_tilt_deg: float = 55.0
+    #: ... for at least this long; back to upright after this long below it.
+    lying_on_s: float = 8.0
+    lying_off_s: float = 2.0
+    #: Walking: RMS of the band-passed acceleration magnitude (m/s^2), held this long.
+    walking_rms_mps2: float = 0.9
+    walking_on_s: float = 2.5
+    walking_off_s: float = 2.0
+
+    # --- sustained-posture detector ----------------------------------------------------------
+    threshold_deg: float = 20.0
+    #: Re-arm below ``threshold_deg - hysteresis_deg``.
+    hysteresis_deg: float = 3.0
+    hold_s: float = 30.0
+    #: A return below the threshold shorter than this neither ends nor restarts an episode.
+    dip_tolerance_s: float = 5.0
+    #: Excursions shorter than this are movements (reach, bend), not postures: not reported.
+    min_episode_s: float = 10.0
+    #: Gaps longer than this (seconds) end an open episode.
+    max_gap_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                if not math.isfinite(value):
+                    raise ValueError(f"{f.name} must be finite, got {value!r}")
+                if value < 0 and f.name not in ("neutral_start_s",):
+                    raise ValueError(f"{f.name} must not be negative, got {value!r}")
+        if not isinstance(self.role, Role):
+            raise ValueError(f"role must be a Role, got {self.role!r}")
+        if self.sample_rate_hz <= 0:
+            raise ValueError("sample_rate_hz must be positive")
+        if not 0.0 <= self.neutral_start_s < self.neutral_end_s:
+            raise ValueError(
+                "neutral window must satisfy 0 <= start < end, got "
+                f"{self.neutral_start_s}:{self.neutral_end_s}"
+            )
+        if self.hysteresis_deg >= self.threshold_deg:
+            raise ValueError("hysteresis_deg must be smaller than threshold_deg")
+        if self.axis_learn_min_deg >= self.axis_learn_max_deg:
+            raise ValueError("axis_learn_min_deg must be below axis_learn_max_deg")
+
+    @property
+    def sample_period_s(self) -> float:
+        return 1.0 / self.sample_rate_hz
+
+    @property
+    def exit_deg(self) -> float:
+        """The level below which a lean counts as a dip (threshold minus hysteresis)."""
+        return self.threshold_deg - self.hysteresis_deg

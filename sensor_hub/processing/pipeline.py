@@ -1,0 +1,203 @@
+"""The processing core end to end: samples in, angles, activity and episodes out.
+
+``PostureProcessor.process(block)`` runs, for one sensor:
+
+1. orientation (:mod:`.orientation`) on a uniform time grid — short gaps (dropped samples) are
+   bridged by linear interpolation so the integration of the gyroscope stays right; after a
+   gap longer than ``max_gap_s`` the filter restarts from the accelerometer;
+2. Earth's up in the sensor frame, the neutral posture and the forward direction
+   (:mod:`.calibration`);
+3. activity (:mod:`.activity`);
+4. ``flexion_deg`` and ``lateral_deg`` (:mod:`.angles`) and bands (:mod:`.bands`);
+5. the sustained-posture detector (:mod:`.detector`).
+
+It is pure and deterministic: no clock (time is the samples' own ``timestamp_s``), no I/O.
+Feeding a recording in blocks of any size gives the same output, bit for bit, as one batch;
+``get_state``/``set_state`` carry everything between blocks, so a state saved mid-stream and
+restored into a new processor continues exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensor_hub.processing.activity import Activity, ActivityClassifier, ActivityState
+from sensor_hub.processing.bands import band_of
+from sensor_hub.processing.calibration import CalibrationState, CalibrationStatus, Calibrator
+from sensor_hub.processing.config import ProcessingConfig
+from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
+from sensor_hub.processing.geometry import up_in_sensor_frame
+from sensor_hub.processing.orientation import OrientationEstimator, OrientationState
+from sensor_hub.samples import FloatArray, SampleBlock
+
+__all__ = ["PostureBlock", "PostureProcessor", "ProcessorState"]
+
+Vec3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PostureBlock:
+    """What the core knows at each sample of a block (all arrays of length n)."""
+
+    timestamp_s: FloatArray
+    quat_wxyz: FloatArray  # (n, 4) sensor-to-Earth, z up, heading arbitrary
+    flexion_deg: FloatArray  # sagittal, forward (anterior tilt for a pelvis sensor) positive
+    lateral_deg: FloatArray  # toward the wearer's right positive
+    activity: NDArray[np.uint8]  # Activity codes
+    band: NDArray[np.uint8]  # Band codes
+    calibration: NDArray[np.uint8]  # CalibrationStatus codes
+    events: tuple[EpisodeEvent, ...]
+
+    def __len__(self) -> int:
+        return int(self.timestamp_s.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorState:
+    """Everything carried between blocks; plain values and frozen dataclasses (picklable)."""
+
+    orientation: OrientationState | None
+    last_sample: tuple[float, Vec3, Vec3] | None  # time, gyr, acc of the last sample
+    calibration: CalibrationState
+    activity: ActivityState
+    detector: DetectorState
+
+
+class PostureProcessor:
+    """One sensor's processing core.  Not thread-safe; one instance per sensor."""
+
+    def __init__(self, config: ProcessingConfig | None = None) -> None:
+        self.config = config or ProcessingConfig()
+        self._orientation: OrientationEstimator | None = None
+        self._last: tuple[float, Vec3, Vec3] | None = None
+        self._calibrator = Calibrator(self.config)
+        self._activity = ActivityClassifier(self.config)
+        self._detector = EpisodeDetector(self.config)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def get_state(self) -> ProcessorState:
+        return ProcessorState(
+            orientation=None if self._orientation is None else self._orientation.get_state(),
+            last_sample=self._last,
+            calibration=self._calibrator.get_state(),
+            activity=self._activity.get_state(),
+            detector=self._detector.get_state(),
+        )
+
+    def set_state(self, state: ProcessorState) -> None:
+        if state.orientation is None:
+            self._orientation = None
+        else:
+            self._orientation = self._new_orientation()
+            self._orientation.set_state(state.orientation)
+        self._last = state.last_sample
+        self._calibrator.set_state(state.calibration)
+        self._activity.set_state(state.activity)
+        self._detector.set_state(state.detector)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def calibrate(self, start_s: float, end_s: float) -> None:
+        """Take the still posture between ``start_s`` and ``end_s`` (sample times) as neutral."""
+        self._calibrator.request(start_s, end_s)
+
+    @property
+    def mount_yaw_deg(self) -> float:
+        """The mounting yaw learned so far (0 until learned)."""
+        return self._calibrator.yaw_deg
+
+    # -- processing ---------------------------------------------------------------------------
+
+    def process(self, block: SampleBlock) -> PostureBlock:
+        t = np.ascontiguousarray(block.timestamp_s, dtype=np.float64)
+        acc = np.ascontiguousarray(block.acc_mps2, dtype=np.float64)
+        gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
+        quat = self._orient(t, gyr, acc)
+        g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
+        up, status = self._calibrator.neutral(t, g)
+        cos_tilt = np.einsum("ij,ij->i", g, up)
+        activity = self._activity.update(t, acc, cos_tilt)
+        upright = activity == Activity.UPRIGHT
+        backward = self._calibrator.frames(g, up, status, upright)
+        left = np.cross(backward, up)
+        g_u = cos_tilt
+        g_l = np.einsum("ij,ij->i", g, left)
+        g_b = np.einsum("ij,ij->i", g, backward)
+        flexion = np.degrees(np.arctan2(g_b, np.hypot(g_u, g_l)))
+        lateral = np.degrees(np.arctan2(g_l, g_u))
+        eligible = upright & (status != CalibrationStatus.STALE)
+        events = self._detector.update(t, flexion, eligible)
+        return PostureBlock(
+            timestamp_s=t,
+            quat_wxyz=quat,
+            flexion_deg=flexion,
+            lateral_deg=lateral,
+            activity=activity,
+            band=band_of(flexion),
+            calibration=status,
+            events=tuple(events),
+        )
+
+    def finish(self) -> tuple[EpisodeEvent, ...]:
+        """End of data: close an open episode."""
+        return tuple(self._detector.finish())
+
+    # -- orientation on a uniform grid ----------------------------------------------------------
+
+    def _new_orientation(self) -> OrientationEstimator:
+        return OrientationEstimator(self.config.sample_period_s)
+
+    def _orient(self, t: FloatArray, gyr: FloatArray, acc: FloatArray) -> FloatArray:
+        n = t.shape[0]
+        quat = np.empty((n, 4))
+        if n == 0:
+            return quat
+        period = self.config.sample_period_s
+        if self._last is None:
+            prev_t = np.concatenate(([t[0] - period], t[:-1]))
+            prev_g = np.concatenate((gyr[:1], gyr[:-1]))
+            prev_a = np.concatenate((acc[:1], acc[:-1]))
+        else:
+            last_t, last_g, last_a = self._last
+            prev_t = np.concatenate(([last_t], t[:-1]))
+            prev_g = np.concatenate(([last_g], gyr[:-1]))
+            prev_a = np.concatenate(([last_a], acc[:-1]))
+        missing = np.maximum(np.rint((t - prev_t) / period).astype(np.int64) - 1, 0)
+        restart = (t - prev_t) > self.config.max_gap_s
+        missing[restart] = 0
+        if self._orientation is None:
+            restart[0] = True
+        starts = np.concatenate((np.flatnonzero(restart), [n])).tolist()
+        if starts[0] != 0:
+            starts.insert(0, 0)
+        for a, b in pairwise(starts):
+            if restart[a]:
+                self._orientation = self._new_orientation()
+            est = self._orientation
+            if est is None:  # pragma: no cover - restart[0] guarantees an estimator
+                raise RuntimeError("orientation estimator missing")
+            seg = slice(a, b)
+            counts = missing[seg] + 1
+            if int(counts.sum()) == b - a:
+                quat[seg] = est.update(gyr[seg], acc[seg])
+                continue
+            owner = np.repeat(np.arange(b - a), counts)
+            ends = np.cumsum(counts)
+            step = np.arange(owner.shape[0]) - (ends - counts)[owner] + 1
+            frac = (step / counts[owner])[:, None]
+            real = (step == counts[owner])[:, None]  # real samples pass through untouched
+            g_cur, a_cur = gyr[seg][owner], acc[seg][owner]
+            g_fill = np.where(real, g_cur, prev_g[seg][owner] + frac * (g_cur - prev_g[seg][owner]))
+            a_fill = np.where(real, a_cur, prev_a[seg][owner] + frac * (a_cur - prev_a[seg][owner]))
+            quat[seg] = est.update(g_fill, a_fill)[ends - 1]
+        self._last = (
+            float(t[-1]),
+            (float(gyr[-1, 0]), float(gyr[-1, 1]), float(gyr[-1, 2])),
+            (float(acc[-1, 0]), float(acc[-1, 1]), float(acc[-1, 2])),
+        )
+        return quat

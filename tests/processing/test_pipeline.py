@@ -1,0 +1,171 @@
+"""The processing core end to end on known-angle data; streaming == batch; state round-trip."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+
+from sensor_hub.processing.activity import Activity
+from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.config import ProcessingConfig, Role
+from sensor_hub.processing.detector import Phase
+from sensor_hub.processing.pipeline import PostureBlock, PostureProcessor
+from sensor_hub.samples import SampleBlock
+from tests.processing.synth import lean_block, smooth_step
+
+FS = 100.0
+
+
+def office_minutes() -> tuple[np.ndarray, np.ndarray]:
+    """Neutral 10 s, slouch to 30° for 70 s, back, a 3 s reach to 45°, a 25° lean for 60 s."""
+    t = np.arange(0.0, 240.0, 1.0 / FS)
+    flex = (
+        30.0 * (smooth_step(t, 10, 12) - smooth_step(t, 80, 82))
+        + 45.0 * (smooth_step(t, 100, 101) - smooth_step(t, 103, 104))
+        + 25.0 * (smooth_step(t, 130, 131.5) - smooth_step(t, 190, 191.5))
+    )
+    return t, flex
+
+
+def process(
+    block: SampleBlock, sizes: list[int] | None = None, config: ProcessingConfig | None = None
+) -> tuple[PostureBlock, PostureProcessor]:
+    proc = PostureProcessor(config or ProcessingConfig(sample_rate_hz=FS))
+    if sizes is None:
+        out = [proc.process(block)]
+    else:
+        edges = [0, *np.cumsum(sizes).tolist()]
+        edges = [e for e in edges if e < len(block)] + [len(block)]
+        out = [proc.process(block.slice(a, b)) for a, b in itertools.pairwise(edges)]
+    return concat(out, proc.finish()), proc
+
+
+def concat(blocks: list[PostureBlock], tail: tuple = ()) -> PostureBlock:
+    return PostureBlock(
+        timestamp_s=np.concatenate([b.timestamp_s for b in blocks]),
+        quat_wxyz=np.concatenate([b.quat_wxyz for b in blocks]),
+        flexion_deg=np.concatenate([b.flexion_deg for b in blocks]),
+        lateral_deg=np.concatenate([b.lateral_deg for b in blocks]),
+        activity=np.concatenate([b.activity for b in blocks]),
+        band=np.concatenate([b.band for b in blocks]),
+        calibration=np.concatenate([b.calibration for b in blocks]),
+        events=tuple(e for b in blocks for e in b.events) + tuple(tail),
+    )
+
+
+def assert_same(a: PostureBlock, b: PostureBlock) -> None:
+    for name in ("timestamp_s", "quat_wxyz", "flexion_deg", "lateral_deg", "activity", "band"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert np.array_equal(a.calibration, b.calibration)
+    assert a.events == b.events
+
+
+@pytest.mark.parametrize("mount_yaw_deg", [-20.0, 0.0, 20.0])
+def test_known_leans_are_measured_within_half_a_degree(mount_yaw_deg: float) -> None:
+    t, flex = office_minutes()
+    block = lean_block(
+        t,
+        flex,
+        mount_yaw_deg=mount_yaw_deg,
+        acc_noise=0.02,
+        gyr_noise=0.002,
+        gyr_bias=(0.004, -0.006, 0.003),
+    )
+    out, proc = process(block)
+    err = out.flexion_deg - flex
+    assert np.sqrt(np.mean(err**2)) < 0.5
+    assert np.abs(err[t > 13]).max() < 1.0
+    assert np.abs(out.lateral_deg[t > 13]).max() < 1.0
+    assert proc.mount_yaw_deg == pytest.approx(mount_yaw_deg, abs=2.0)
+    assert np.all(out.activity == Activity.UPRIGHT)
+    assert np.all(out.calibration[t <= 5.0] == CalibrationStatus.PROVISIONAL)
+    assert np.all(out.calibration[t > 5.0] == CalibrationStatus.OK)
+    ended = [e.episode for e in out.events if e.phase is Phase.ENDED]
+    assert len(ended) == 2  # the slouch and the lean; the reach is not an episode
+    assert [e.alert_s is not None for e in ended] == [True, True]
+    assert ended[0].start_s == pytest.approx(11.0, abs=0.3)
+    assert ended[0].alert_s == pytest.approx(41.0, abs=0.3)
+    assert ended[1].peak_deg == pytest.approx(25.0, abs=0.7)
+
+
+def test_lateral_bend_to_the_right_is_positive() -> None:
+    # A pure right bend: Earth's up moves toward the sensor's +y (left) in sensor coordinates.
+    t = np.arange(0.0, 40.0, 1.0 / FS)
+    phi = np.radians(15.0) * smooth_step(t, 10, 12)
+    up = np.stack((np.cos(phi), np.sin(phi), np.zeros_like(phi)), axis=1)
+    rate = np.gradient(phi, t)
+    gyr = np.stack((np.zeros_like(t), np.zeros_like(t), -rate), axis=1)
+    out, _ = process(SampleBlock(t, 9.80665 * up, gyr))
+    assert out.lateral_deg[-1] == pytest.approx(15.0, abs=0.3)
+    assert abs(out.flexion_deg[-1]) < 0.3
+
+
+def test_lying_down_is_lying_and_never_an_episode() -> None:
+    t = np.arange(0.0, 120.0, 1.0 / FS)
+    flex = 90.0 * (smooth_step(t, 10, 13) - smooth_step(t, 100, 103))  # face down
+    out, _ = process(lean_block(t, flex))
+    lying = out.activity == Activity.LYING
+    assert lying[(t > 25) & (t < 100)].all()
+    assert not lying[t < 12].any()
+    assert not [e for e in out.events if e.phase is Phase.ENDED]
+
+
+def test_neutral_window_is_taken_where_asked() -> None:
+    t = np.arange(0.0, 60.0, 1.0 / FS)
+    flex = 10.0 * smooth_step(t, 2, 3)  # the wearer settles into the chair after 3 s
+    cfg = ProcessingConfig(sample_rate_hz=FS, neutral_start_s=10.0, neutral_end_s=15.0)
+    out, _ = process(lean_block(t, flex), config=cfg)
+    assert np.abs(out.flexion_deg[t > 15]).max() < 0.2
+    assert np.all(out.calibration[t <= 15] == CalibrationStatus.PROVISIONAL)
+
+
+def test_a_long_gap_makes_calibration_stale_and_stops_episodes() -> None:
+    t, flex = office_minutes()
+    block = lean_block(t, flex)
+    keep = (t < 50) | (t > 120)
+    out, _ = process(SampleBlock(t[keep], block.acc_mps2[keep], block.gyr_rads[keep]))
+    tk = t[keep]
+    assert np.all(out.calibration[tk > 120] == CalibrationStatus.STALE)
+    ended = [e.episode for e in out.events if e.phase is Phase.ENDED]
+    assert len(ended) == 1
+    assert ended[0].end_s == pytest.approx(50.0, abs=0.02)
+
+
+def test_pelvis_role_reports_pelvic_tilt() -> None:
+    t, flex = office_minutes()
+    cfg = ProcessingConfig(sample_rate_hz=FS, role=Role.PELVIS)
+    out, _ = process(lean_block(t, flex), config=cfg)
+    kinds = {e.episode.kind for e in out.events}
+    assert kinds == {"pelvic_tilt"}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_streaming_in_any_block_size_equals_batch(seed: int) -> None:
+    t, flex = office_minutes()
+    rng = np.random.default_rng(seed)
+    keep = rng.random(t.shape) > 0.01  # dropped samples
+    keep[(t > 150) & (t < 151.5)] = False  # a 1.5 s burst
+    block = lean_block(t, flex, mount_yaw_deg=15.0, acc_noise=0.02, gyr_noise=0.002, seed=seed)
+    block = SampleBlock(t[keep], block.acc_mps2[keep], block.gyr_rads[keep])
+    whole, _ = process(block)
+    sizes = rng.integers(1, 700, size=400).tolist()
+    assert_same(process(block, sizes)[0], whole)
+    assert_same(process(block, [20] * (len(block) // 20 + 1))[0], whole)
+
+
+def test_state_saved_mid_stream_and_restored_changes_nothing() -> None:
+    t, flex = office_minutes()
+    block = lean_block(t, flex, mount_yaw_deg=-12.0, acc_noise=0.02, gyr_noise=0.002)
+    whole, _ = process(block)
+    for cut in (350, 4321, 11000, 15500):  # in the neutral window, mid-lean, mid-dip...
+        first = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+        a = first.process(block.slice(0, cut))
+        saved = pickle.loads(pickle.dumps(first.get_state()))
+        first.process(block.slice(cut, cut + 500))  # the old one goes on: no shared state
+        second = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+        second.set_state(saved)
+        b = second.process(block.slice(cut, len(block)))
+        assert_same(concat([a, b], second.finish()), whole)
