@@ -1,6 +1,8 @@
 """Calibration: the neutral posture, the true forward direction, and whether both still hold.
 
-**Neutral.** Earth's up in the sensor frame, averaged over a still window (default the first
+**Neutral.** Earth's up in the sensor frame — the direction of the accelerometer, which is
+exact when still and free of the orientation filter's start-up transient (gyro bias not yet
+estimated) — averaged over a still window (default the first
 5 s of a recording; live, a window started on command).  Until the window is complete the
 running mean so far stands in for it (before the window starts, the running mean of a window of
 the same length from the first sample), so every output is what the live hub knew then.

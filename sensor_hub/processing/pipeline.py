@@ -30,7 +30,7 @@ from sensor_hub.processing.bands import band_of
 from sensor_hub.processing.calibration import CalibrationState, CalibrationStatus, Calibrator
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
-from sensor_hub.processing.geometry import up_in_sensor_frame
+from sensor_hub.processing.geometry import normalize_rows, up_in_sensor_frame
 from sensor_hub.processing.orientation import OrientationEstimator, OrientationState
 from sensor_hub.samples import FloatArray, SampleBlock
 
@@ -119,7 +119,7 @@ class PostureProcessor:
         gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
         quat = self._orient(t, gyr, acc)
         g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
-        up, status = self._calibrator.neutral(t, g)
+        up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
         activity = self._activity.update(t, acc, cos_tilt)
         upright = activity == Activity.UPRIGHT
