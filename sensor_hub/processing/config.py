@@ -70,8 +70,11 @@ class ProcessingConfig:
     dip_tolerance_s: float = 5.0
     #: Excursions shorter than this are movements (reach, bend), not postures: not reported.
     min_episode_s: float = 10.0
-    #: Gaps longer than this (seconds) end an open episode.
+    #: Gaps longer than this (seconds) end an open episode and restart the orientation filter.
     max_gap_s: float = 5.0
+    #: Gaps up to this long (seconds) are bridged by interpolation for the orientation filter;
+    #: after a longer one its inclination restarts from the accelerometer.
+    max_bridge_s: float = 0.25
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -189,6 +189,21 @@ class OrientationEstimator:
         """The sample period, s."""
         return self._ts
 
+    def reset_inclination(self) -> None:
+        """Forget the orientation — the next accelerometer sample sets the inclination again —
+        but keep the gyroscope bias and scale estimates.  For the first sample after a long
+        gap in the data, when integrating across the gap would only add error."""
+        bias, sigma = self._vqf.getBiasEstimate()
+        self._vqf.resetState()
+        self._vqf.setBiasEstimate(np.asarray(bias, dtype=np.float64), float(sigma))
+        # The scale filter's gravity lives in the gyro-only frame, which starts afresh.
+        self._pend_gyr, self._pend_acc, self._pend_quat = [], [], []
+        self._pend_n = 0
+        self._initialised = False
+        self._p[:3, :] = 0.0
+        self._p[:, :3] = 0.0
+        self._p[:3, :3] = np.eye(3)
+
     @property
     def gyro_scale(self) -> float:
         """The gyroscope scale factor currently applied (1.0 = uncorrected)."""

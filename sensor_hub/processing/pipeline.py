@@ -167,12 +167,17 @@ class PostureProcessor:
             prev_t = np.concatenate(([last_t], t[:-1]))
             prev_g = np.concatenate(([last_g], gyr[:-1]))
             prev_a = np.concatenate(([last_a], acc[:-1]))
-        missing = np.maximum(np.rint((t - prev_t) / period).astype(np.int64) - 1, 0)
-        restart = (t - prev_t) > self.config.max_gap_s
-        missing[restart] = 0
+        gap_s = t - prev_t
+        missing = np.maximum(np.rint(gap_s / period).astype(np.int64) - 1, 0)
+        # Short gaps (dropped notifications) are bridged by interpolation; across a longer one
+        # the motion is unknown, so the inclination restarts from the accelerometer (keeping
+        # the gyroscope bias and scale estimates), and after max_gap_s the filter restarts.
+        restart = gap_s > self.config.max_gap_s
+        reinit = (gap_s > self.config.max_bridge_s) & ~restart
+        missing[restart | reinit] = 0
         if self._orientation is None:
             restart[0] = True
-        starts = np.concatenate((np.flatnonzero(restart), [n])).tolist()
+        starts = np.concatenate((np.flatnonzero(restart | reinit), [n])).tolist()
         if starts[0] != 0:
             starts.insert(0, 0)
         for a, b in pairwise(starts):
@@ -181,6 +186,8 @@ class PostureProcessor:
             est = self._orientation
             if est is None:  # pragma: no cover - restart[0] guarantees an estimator
                 raise RuntimeError("orientation estimator missing")
+            if reinit[a]:
+                est.reset_inclination()
             seg = slice(a, b)
             counts = missing[seg] + 1
             if int(counts.sum()) == b - a:
