@@ -1,0 +1,1 @@
+"""Tests of the wearer simulator (sensor_hub.simulate)."""
