@@ -7,9 +7,12 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sensor_hub.cli import main
+from sensor_hub.recording import write_recording
+from tests.processing.synth import lean_block
 
 SAMPLE = str(resources.files("sensor_hub") / "data" / "sample_recording.csv")
 COLUMNS = ["timestamp_s", "flexion_deg", "lateral_deg", "activity", "q_w", "q_x", "q_y", "q_z"]
@@ -82,3 +85,15 @@ def test_help_documents_the_contract(capsys: pytest.CaptureFixture[str]) -> None
     text = capsys.readouterr().out
     for word in ("--neutral", "--threshold-deg", "--hold-s", "--role", "angles.csv", "events.json"):
         assert word in text
+
+
+def test_a_long_gap_is_reported_as_stale_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = np.concatenate((np.arange(0.0, 20.0, 0.02), np.arange(100.0, 120.0, 0.02)))
+    block = lean_block(t, np.zeros_like(t))
+    write_recording(tmp_path / "gap.csv", block, {"sensor_role": "lumbar"})
+    assert main(["analyze", str(tmp_path / "gap.csv"), "--out", str(tmp_path / "o")]) == 0
+    doc = json.loads((tmp_path / "o" / "events.json").read_text())
+    assert doc["calibration_stale_from_s"] == pytest.approx(100.0)
+    assert "stale from 100.0 s" in capsys.readouterr().out

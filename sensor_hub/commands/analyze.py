@@ -209,6 +209,7 @@ def _analyze(reader: RecordingReader, args: argparse.Namespace, out: Path) -> Po
         "sample_rate_hz": config.sample_rate_hz,
     }
     doc["mount_yaw_deg"] = round(processor.mount_yaw_deg, 2)
+    doc["calibration_stale_from_s"] = result_summary.stale_from_s
     (out / "events.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return result_summary
 
@@ -224,6 +225,12 @@ def summary_table(summary: PostureSummary, title: str) -> Table:
         table.add_row(f"time {name}", f"{seconds / 60:.1f} min ({share:.0%})")
     for name, share in summary.band_share().items():
         table.add_row(f"band {name}", f"{share:.1%} of upright time")
+    if summary.stale_from_s is not None:
+        table.add_row(
+            "calibration",
+            f"[bold red]stale from {summary.stale_from_s:.1f} s[/]: the sensor moved or was "
+            "off for long; episodes after it are not detected — recalibrate",
+        )
     table.add_row("episodes", f"{len(summary.episodes)} ({summary.alerts} alerted)")
     for e in summary.episodes:
         alert = "-" if e.alert_s is None else f"{e.alert_s:.1f}"

@@ -21,7 +21,11 @@ axis is used.  The neutral itself is never re-learned automatically, so a slouch
 become "neutral".
 
 **Validity.** A gap in the data longer than ``calibration_gap_s`` (sensor out of range, taken
-off, battery swapped) marks the calibration *stale* until the next calibration; stale angles
+off, battery swapped) marks the calibration *stale* until the next calibration, and so does a
+sensor that was evidently moved without a gap: walking is done with the trunk near upright, so
+if the tilt from the neutral up, averaged over walking (``walking_check_s`` time constant,
+after at least that much walking), exceeds ``walking_max_tilt_deg``, the neutral no longer
+describes how the sensor sits on the back.  Stale angles
 are still reported but the detector ignores them and the hub asks the wearer to recalibrate.
 """
 
@@ -32,6 +36,7 @@ from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import lfilter
 
 from sensor_hub.processing.angles import CASE_BACKWARD
 from sensor_hub.processing.config import ProcessingConfig
@@ -70,6 +75,8 @@ class CalibrationState:
     neutral_up: Vec3 | None = None
     previous_up: Vec3 | None = None  # the neutral in force while a new window fills
     stale: bool = False
+    walk_tilt_zi: float | None = None  # filter state of the EMA of cos(tilt) while walking
+    walk_count: float = 0.0
     scatter: tuple[float, float, float] = (0.0, 0.0, 0.0)  # Σ db², Σ db·dl, Σ dl²
     learn_count: float = 0.0
     yaw_rad: float = 0.0  # learned rotation of the backward axis from the case's, about up
@@ -117,6 +124,8 @@ class Calibrator:
             neutral_up=None,
             previous_up=self._state.neutral_up or self._state.previous_up,
             stale=False,
+            walk_tilt_zi=None,
+            walk_count=0.0,
         )
 
     # -- neutral --------------------------------------------------------------------------------
@@ -181,6 +190,35 @@ class Calibrator:
             stale=bool(stale[-1]),
         )
         return up, status
+
+    # -- does the neutral still fit? ---------------------------------------------------------
+
+    def check_walking(
+        self, cos_tilt: FloatArray, walking: NDArray[np.bool_], status: NDArray[np.uint8]
+    ) -> NDArray[np.uint8]:
+        """Mark the calibration stale from the walking sample at which the average tilt from
+        neutral during walking exceeds ``walking_max_tilt_deg`` (see module doc)."""
+        cfg, st = self._cfg, self._state
+        idx = np.flatnonzero(walking & (status == CalibrationStatus.OK))
+        if idx.shape[0] == 0:
+            return status
+        x = cos_tilt[idx]
+        alpha = 1.0 - float(np.exp(-cfg.sample_period_s / cfg.walking_check_s))
+        zi = np.array([(1.0 - alpha) * x[0] if st.walk_tilt_zi is None else st.walk_tilt_zi])
+        avg, zf = lfilter([alpha], [1.0, alpha - 1.0], x, zi=zi)
+        count = st.walk_count + np.arange(1, idx.shape[0] + 1, dtype=np.float64)
+        bad = (count * cfg.sample_period_s >= cfg.walking_check_s) & (
+            avg < np.cos(np.radians(cfg.walking_max_tilt_deg))
+        )
+        stale = st.stale
+        status = status.copy()
+        if bad.any():
+            status[idx[int(np.argmax(bad))] :] = CalibrationStatus.STALE
+            stale = True
+        self._state = replace(
+            st, walk_tilt_zi=float(zf[0]), walk_count=float(count[-1]), stale=stale
+        )
+        return status
 
     # -- forward direction -----------------------------------------------------------------------
 

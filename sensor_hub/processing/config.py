@@ -40,6 +40,10 @@ class ProcessingConfig:
     neutral_end_s: float = 5.0
     #: A gap in the data longer than this may mean the sensor was taken off: calibration stale.
     calibration_gap_s: float = 60.0
+    #: While walking the trunk is near upright: an average tilt from neutral beyond this
+    #: (degrees, over this many seconds of walking) means the sensor has moved.
+    walking_max_tilt_deg: float = 35.0
+    walking_check_s: float = 10.0
     #: Mounting error the forward-axis estimate may correct (the case prints the axes).
     max_mount_yaw_deg: float = 35.0
     #: Tilt from neutral (degrees) between which samples teach the forward direction.

@@ -122,6 +122,7 @@ class PostureProcessor:
         up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
         activity = self._activity.update(t, acc, cos_tilt)
+        status = self._calibrator.check_walking(cos_tilt, activity == Activity.WALKING, status)
         upright = activity == Activity.UPRIGHT
         backward = self._calibrator.frames(g, up, status, upright)
         left = np.cross(backward, up)

@@ -12,6 +12,7 @@ import numpy as np
 
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
+from sensor_hub.processing.calibration import CalibrationStatus
 from sensor_hub.processing.detector import Episode, EpisodeEvent, Phase
 from sensor_hub.processing.pipeline import PostureBlock
 
@@ -25,6 +26,7 @@ class PostureSummary:
     activity_s: dict[str, float]
     band_s: dict[str, float]  # upright time only
     episodes: tuple[Episode, ...]
+    stale_from_s: float | None = None  # when the calibration stopped fitting (recalibrate)
 
     @property
     def alerts(self) -> int:
@@ -43,6 +45,7 @@ class SummaryAccumulator:
     activity_s: np.ndarray = field(default_factory=lambda: np.zeros(len(Activity)))
     band_s: np.ndarray = field(default_factory=lambda: np.zeros(len(Band)))
     episodes: list[Episode] = field(default_factory=list)
+    stale_from_s: float | None = None
 
     def add(self, block: PostureBlock) -> None:
         n = len(block)
@@ -58,6 +61,9 @@ class SummaryAccumulator:
                 block.band[upright], weights=dt[upright], minlength=len(Band)
             )
             self.samples += n
+            stale = block.calibration == CalibrationStatus.STALE
+            if self.stale_from_s is None and stale.any():
+                self.stale_from_s = float(t[int(np.argmax(stale))])
             self.last_s = float(t[-1])
         self.add_events(block.events)
 
@@ -71,4 +77,5 @@ class SummaryAccumulator:
             activity_s={a.label: float(self.activity_s[a]) for a in Activity},
             band_s={b.label: float(self.band_s[b]) for b in Band},
             episodes=tuple(self.episodes),
+            stale_from_s=self.stale_from_s,
         )

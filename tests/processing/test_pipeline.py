@@ -14,6 +14,7 @@ from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.detector import Phase
 from sensor_hub.processing.pipeline import PostureBlock, PostureProcessor
 from sensor_hub.samples import SampleBlock
+from sensor_hub.simulate import simulate
 from tests.processing.synth import lean_block, smooth_step
 
 FS = 100.0
@@ -181,3 +182,26 @@ def test_a_data_gap_during_a_movement_does_not_corrupt_the_angle() -> None:
     err = out.flexion_deg - flex[keep]
     assert np.abs(err[t[keep] > 13.0]).max() < 0.5  # bridging the gap instead: 0.68°
     assert out.calibration[-1] == CalibrationStatus.OK
+
+
+def test_a_sensor_reattached_askew_is_noticed_while_walking() -> None:
+    sim = simulate("walking", seed=4)
+    block = sim.block
+    t = block.timestamp_s
+    moved = t > 60.0  # taken off, stuck back 10 s later turned 50° and tipped 60°
+    c, s = np.cos(np.radians(50.0)), np.sin(np.radians(50.0))
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]) @ np.array(
+        [[np.cos(1.05), 0.0, np.sin(1.05)], [0.0, 1.0, 0.0], [-np.sin(1.05), 0.0, np.cos(1.05)]]
+    )
+    keep = (t < 50.0) | moved
+    acc = np.where(moved[:, None], block.acc_mps2 @ turn, block.acc_mps2)[keep]
+    gyr = np.where(moved[:, None], block.gyr_rads @ turn, block.gyr_rads)[keep]
+    out, _ = process(SampleBlock(t[keep], acc, gyr))
+    tk = t[keep]
+    assert not (out.calibration[tk < 50.0] == CalibrationStatus.STALE).any()
+    stale = tk[out.calibration == CalibrationStatus.STALE]
+    assert stale.size
+    assert stale[0] < 100.0
+    # ... and the untouched recording never goes stale.
+    clean, _ = process(block)
+    assert not (clean.calibration == CalibrationStatus.STALE).any()
