@@ -10,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vqf import VQF
 
 from sensor_hub.cli import main
 from sensor_hub.evaluation import EpisodeSpan, score
+from sensor_hub.recording import write_recording
+from sensor_hub.samples import SampleBlock
 
 
 def simulate_and_analyze(tmp_path: Path, scenario: str, seed: int) -> tuple[dict, dict, dict]:
@@ -52,3 +55,35 @@ def test_simulated_recording_meets_the_targets(tmp_path: Path, scenario: str, se
     for e in expected:
         overlapping = [d for d in detected if d.start_s < e.end_s and e.start_s < d.end_s]
         assert len(overlapping) == 1
+
+
+def _inclination_error_deg(q_est: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
+    """BROAD's metric: the tilt part of q_est ⊗ q_ref⁻¹ (heading ignored)."""
+    w1, x1, y1, z1 = q_est.T
+    w2, x2, y2, z2 = q_ref.T
+    e_w = w1 * w2 + x1 * x2 + y1 * y2 + z1 * z2
+    e_z = -w1 * z2 - x1 * y2 + y1 * x2 + z1 * w2
+    return np.degrees(2.0 * np.arccos(np.clip(np.hypot(e_w, e_z), 0.0, 1.0)))
+
+
+@pytest.mark.slow
+def test_real_imu_data_through_analyze_beats_vqf(tmp_path: Path) -> None:
+    """A BROAD trial (optical ground truth) converted to format v1 and run through
+    ``posture-hub analyze``: its ``q_*`` columns are scored with BROAD's metric."""
+    data = np.load(
+        Path(__file__).parents[1] / "bench/data/broad/28_disturbed_stationary_magnet_A.npz"
+    )
+    n = 30_000
+    acc = data["acc_mps2"][:n].astype(float)
+    gyr = data["gyr_rads"][:n].astype(float)
+    fs = float(data["sampling_rate_hz"])
+    write_recording(tmp_path / "broad.csv", SampleBlock(np.arange(n) / fs, acc, gyr))
+    assert main(["analyze", str(tmp_path / "broad.csv"), "--out", str(tmp_path / "o")]) == 0
+    q = np.loadtxt(tmp_path / "o" / "angles.csv", delimiter=",", skiprows=1, usecols=(4, 5, 6, 7))
+    ref = data["opt_quat_wxyz"][:n].astype(float)
+    scored = data["movement"][:n].astype(bool) & np.isfinite(ref).all(axis=1)
+    ours = np.sqrt(np.mean(_inclination_error_deg(q[scored], ref[scored]) ** 2))
+    q_vqf = VQF(1.0 / fs).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
+    theirs = np.sqrt(np.mean(_inclination_error_deg(q_vqf["quat6D"][scored], ref[scored]) ** 2))
+    assert ours < theirs
+    assert ours < 1.0
