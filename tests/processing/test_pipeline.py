@@ -205,3 +205,20 @@ def test_a_sensor_reattached_askew_is_noticed_while_walking() -> None:
     # ... and the untouched recording never goes stale.
     clean, _ = process(block)
     assert not (clean.calibration == CalibrationStatus.STALE).any()
+
+
+def test_live_recalibration_takes_the_new_posture_as_neutral() -> None:
+    # The wearer settles 10° further forward for good; a live calibration at 40-45 s adopts it.
+    t = np.arange(0.0, 90.0, 1.0 / FS)
+    flex = 10.0 * smooth_step(t, 20, 22)
+    block = lean_block(t, flex, acc_noise=0.02, gyr_noise=0.002)
+    proc = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+    before = proc.process(block.slice(0, 3500))  # up to 35 s
+    proc.calibrate(40.0, 45.0)
+    after = proc.process(block.slice(3500, len(block)))
+    assert before.flexion_deg[-1] == pytest.approx(10.0, abs=0.3)
+    ta = after.timestamp_s
+    assert np.abs(after.flexion_deg[ta < 40] - 10.0).max() < 0.5  # old neutral until the window
+    assert np.abs(after.flexion_deg[ta > 45]).max() < 0.3
+    assert np.all(after.calibration[ta <= 45] == CalibrationStatus.PROVISIONAL)
+    assert np.all(after.calibration[ta > 45] == CalibrationStatus.OK)
