@@ -20,6 +20,7 @@ import platform
 import time
 
 import numpy as np
+from _timing import best_seconds
 from vqf import VQF
 
 from sensor_hub.processing import PostureProcessor, ProcessingConfig
@@ -43,15 +44,6 @@ def synthetic(minutes: float, seed: int = 0) -> SampleBlock:
     return SampleBlock(t[keep], acc[keep], gyr[keep])
 
 
-def best_of(repeats: int, fn: object) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0, help="synthetic data length")
@@ -63,8 +55,8 @@ def main() -> None:
     acc = np.ascontiguousarray(block.acc_mps2)
     config = ProcessingConfig(sample_rate_hz=FS)
 
-    t_vqf = best_of(args.repeats, lambda: VQF(1.0 / FS).updateBatch(gyr, acc))
-    t_batch = best_of(args.repeats, lambda: PostureProcessor(config).process(block))
+    t_vqf = best_seconds(lambda: VQF(1.0 / FS).updateBatch(gyr, acc), args.repeats)
+    t_batch = best_seconds(lambda: PostureProcessor(config).process(block), args.repeats)
 
     proc = PostureProcessor(config)
     latencies = []

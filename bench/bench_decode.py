@@ -20,10 +20,10 @@ import binascii
 import math
 import platform
 import struct
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import best_seconds
 
 from firmware_protocol import StreamDecoder, decode_imu, encode_imu_block
 from firmware_protocol.batch import decode_imu_batch
@@ -59,13 +59,8 @@ def reference_decode(data: bytes) -> list[tuple[float, ...]]:
     return out
 
 
-def best_rate(fn: Callable[[], None], samples: int, repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return samples / best
+def best_rate(fn: Callable[[], object], samples: int, repeats: int) -> float:
+    return samples / best_seconds(fn, repeats)
 
 
 def main() -> None:

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
-import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -29,23 +27,15 @@ from typing import Any
 
 import numpy as np
 import vqf
+from _timing import best_seconds
 from rich.console import Console
 from rich.table import Table
 
+from sensor_hub.evaluation import inclination_error_deg
 from sensor_hub.processing.orientation import OrientationEstimator, estimate_orientation
 from sensor_hub.samples import FloatArray
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "broad"
-
-
-def inclination_error_deg(q_est: FloatArray, q_ref: FloatArray) -> FloatArray:
-    """Per-sample inclination error, degrees, of ``q_est`` against ``q_ref`` (both w,x,y,z)."""
-    w1, x1, y1, z1 = q_est.T
-    w2, x2, y2, z2 = q_ref.T
-    e_w = w1 * w2 + x1 * x2 + y1 * y2 + z1 * z2
-    e_z = -w1 * z2 - x1 * y2 + y1 * x2 + z1 * w2
-    err = np.degrees(2.0 * np.arccos(np.clip(np.sqrt(e_w**2 + e_z**2), 0.0, 1.0)))
-    return np.asarray(err, dtype=np.float64)
 
 
 def load_trial(path: Path) -> tuple[float, FloatArray, FloatArray, FloatArray, np.ndarray]:
@@ -75,12 +65,7 @@ def stream(gyr: FloatArray, acc: FloatArray, ts: float, block: int) -> FloatArra
 
 
 def best_rate(fn: Callable[[], object], samples: int, repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return samples / best
+    return samples / best_seconds(fn, repeats)
 
 
 def main() -> None:

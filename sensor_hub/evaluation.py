@@ -6,7 +6,8 @@ apply to ``posture-hub analyze`` output:
 * **flexion RMSE**: over every sample (and separately over upright samples);
 * **recall**: a true episode counts as found when an alerted episode overlaps it;
 * **false alerts**: alerted episodes that overlap no true episode, per hour of data;
-* **alert latency**: alert time minus the truth's ``start + hold``, per found episode.
+* **alert latency**: alert time minus the truth's ``start + hold``, per found episode;
+* **inclination error** of an orientation against a reference (BROAD's metric).
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ import numpy as np
 
 from sensor_hub.samples import FloatArray
 
-__all__ = ["EpisodeSpan", "Score", "score"]
+__all__ = ["EpisodeSpan", "Score", "inclination_error_deg", "score"]
+
+
+def inclination_error_deg(q_est: FloatArray, q_ref: FloatArray) -> FloatArray:
+    """BROAD's metric, per sample: the tilt part of ``q_est ⊗ q_ref⁻¹`` (both w,x,y,z,
+    sensor-to-Earth, z up), ``2·acos(√(e_w² + e_z²))`` in degrees, independent of heading."""
+    w1, x1, y1, z1 = np.moveaxis(np.asarray(q_est, dtype=np.float64), -1, 0)
+    w2, x2, y2, z2 = np.moveaxis(np.asarray(q_ref, dtype=np.float64), -1, 0)
+    e_w = w1 * w2 + x1 * x2 + y1 * y2 + z1 * z2
+    e_z = -w1 * z2 - x1 * y2 + y1 * x2 + z1 * w2
+    return np.asarray(np.degrees(2.0 * np.arccos(np.clip(np.hypot(e_w, e_z), 0.0, 1.0))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pytest
 from vqf import VQF
 
 from sensor_hub.cli import main
-from sensor_hub.evaluation import EpisodeSpan, score
+from sensor_hub.evaluation import EpisodeSpan, inclination_error_deg, score
 from sensor_hub.recording import write_recording
 from sensor_hub.samples import SampleBlock
 
@@ -57,15 +57,6 @@ def test_simulated_recording_meets_the_targets(tmp_path: Path, scenario: str, se
         assert len(overlapping) == 1
 
 
-def _inclination_error_deg(q_est: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
-    """BROAD's metric: the tilt part of q_est ⊗ q_ref⁻¹ (heading ignored)."""
-    w1, x1, y1, z1 = q_est.T
-    w2, x2, y2, z2 = q_ref.T
-    e_w = w1 * w2 + x1 * x2 + y1 * y2 + z1 * z2
-    e_z = -w1 * z2 - x1 * y2 + y1 * x2 + z1 * w2
-    return np.degrees(2.0 * np.arccos(np.clip(np.hypot(e_w, e_z), 0.0, 1.0)))
-
-
 @pytest.mark.slow
 def test_real_imu_data_through_analyze_beats_vqf(tmp_path: Path) -> None:
     """A BROAD trial (optical ground truth) converted to format v1 and run through
@@ -82,8 +73,8 @@ def test_real_imu_data_through_analyze_beats_vqf(tmp_path: Path) -> None:
     q = np.loadtxt(tmp_path / "o" / "angles.csv", delimiter=",", skiprows=1, usecols=(4, 5, 6, 7))
     ref = data["opt_quat_wxyz"][:n].astype(float)
     scored = data["movement"][:n].astype(bool) & np.isfinite(ref).all(axis=1)
-    ours = np.sqrt(np.mean(_inclination_error_deg(q[scored], ref[scored]) ** 2))
+    ours = np.sqrt(np.mean(inclination_error_deg(q[scored], ref[scored]) ** 2))
     q_vqf = VQF(1.0 / fs).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
-    theirs = np.sqrt(np.mean(_inclination_error_deg(q_vqf["quat6D"][scored], ref[scored]) ** 2))
+    theirs = np.sqrt(np.mean(inclination_error_deg(q_vqf["quat6D"][scored], ref[scored]) ** 2))
     assert ours < theirs
     assert ours < 1.0
