@@ -5,6 +5,6 @@ Data flows one way: BLE -> decode -> estimate angles -> detect -> alert/prompt -
 than one stage.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

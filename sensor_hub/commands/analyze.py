@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -31,6 +32,8 @@ from sensor_hub.processing.summary import PostureSummary, SummaryAccumulator
 from sensor_hub.recording import RecordingError, RecordingReader
 
 __all__ = ["parse_window", "register", "run"]
+
+log = logging.getLogger(__name__)
 
 #: Rates the sensor supports; a measured rate within 10 % of one of them snaps to it.
 _NOMINAL_RATES_HZ = (25.0, 50.0, 100.0, 200.0)
@@ -173,6 +176,10 @@ def _analyze(reader: RecordingReader, args: argparse.Namespace, out: Path) -> Po
         threshold_deg=args.threshold_deg,
         hold_s=args.hold_s,
     )
+    log.info(
+        "%s: role %s, %g Hz, neutral %g-%g s, threshold %g deg, hold %g s",
+        reader.path, role.value, rate, *args.neutral, config.threshold_deg, config.hold_s,
+    )  # fmt: skip
     processor = PostureProcessor(config)
     summary = SummaryAccumulator(config.sample_period_s)
     angles_tmp = out / ".angles.csv.partial"
@@ -199,6 +206,13 @@ def _analyze(reader: RecordingReader, args: argparse.Namespace, out: Path) -> Po
         summary.add_events(processor.finish())
     os.replace(angles_tmp, out / "angles.csv")
     result_summary = summary.result()
+    log.info(
+        "%d samples, %d episodes (%d alerted), mounting yaw learned %.1f deg; wrote %s",
+        result_summary.samples, len(result_summary.episodes), result_summary.alerts,
+        processor.mount_yaw_deg, out,
+    )  # fmt: skip
+    if result_summary.stale_from_s is not None:
+        log.warning("calibration stale from %.1f s: recalibrate", result_summary.stale_from_s)
     doc = events_document(result_summary.episodes)
     doc["role"] = role.value
     doc["config"] = {
