@@ -1,0 +1,1 @@
+"""Tests of the third-party device adapters (sensor_hub.devices)."""
