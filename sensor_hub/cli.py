@@ -22,7 +22,7 @@ __all__ = ["UserError", "build_parser", "main"]
 log = logging.getLogger("sensor_hub")
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("inspect", "analyze", "simulate")
+COMMAND_MODULES: tuple[str, ...] = ("inspect", "analyze", "simulate", "virtual_sensor")
 
 DESCRIPTION = """\
 Open wearable posture monitor hub.
