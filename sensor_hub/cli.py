@@ -22,7 +22,14 @@ __all__ = ["UserError", "build_parser", "main"]
 log = logging.getLogger("sensor_hub")
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("inspect", "analyze", "simulate", "virtual_sensor")
+COMMAND_MODULES: tuple[str, ...] = (
+    "inspect",
+    "analyze",
+    "simulate",
+    "virtual_sensor",
+    "scan",
+    "run",
+)
 
 DESCRIPTION = """\
 Open wearable posture monitor hub.

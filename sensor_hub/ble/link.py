@@ -1,0 +1,656 @@
+"""One sensor's connection life cycle, as an asyncio task: find, connect, stream, reconnect.
+
+:class:`SensorLink` uses only bleak's public API (``BleakScanner``, ``BleakClient``) and
+bleak-retry-connector's ``establish_connection``; the backends come from a
+:class:`BleTransport` (``None``: bleak's default for the platform, BlueZ on Linux; the tests
+and ``--virtual`` bind Bumble's in-process link).  It never parses bytes itself: IMU
+notifications go to :class:`firmware_protocol.StreamDecoder`, status and control responses to
+the codec.  A bad packet is counted, logged with the device name and its bytes, and dropped.
+
+After an unsolicited disconnection the link scans for the sensor again and reconnects by
+itself, waiting :func:`reconnect_delay_s` between failed attempts, and reports the gap
+(:class:`LinkGap`) when data flows again.  ``docs/ble.md`` describes the whole sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.exc import BleakError
+from bleak_retry_connector import establish_connection
+
+from firmware_protocol import (
+    ControlRequest,
+    ControlResponse,
+    FeaturesPacket,
+    HapticPulse,
+    ProtocolError,
+    ResultCode,
+    SetRate,
+    StartStreaming,
+    StopStreaming,
+    StreamDecoder,
+    TimeSync,
+    TimeSyncReply,
+    Uuids,
+    decode_control_response,
+    decode_features,
+    decode_status,
+    encode_control_request,
+)
+from firmware_protocol.constants import ADVERTISED_NAME_PREFIX, RATE_HZ_TO_PERIOD_US
+from firmware_protocol.control import Command
+from sensor_hub.samples import SampleBlock
+
+__all__ = [
+    "RECONNECT_BACKOFF_FACTOR",
+    "RECONNECT_BACKOFF_MAX_S",
+    "RECONNECT_BACKOFF_MIN_S",
+    "BleTransport",
+    "LinkConfig",
+    "LinkError",
+    "LinkGap",
+    "LinkStatus",
+    "SensorLink",
+    "SensorTarget",
+    "reconnect_delay_s",
+]
+
+log = logging.getLogger(__name__)
+
+# -- reconnection backoff -----------------------------------------------------------------------
+
+#: First retry after this long: most drops are a moment of interference or a body blocking
+#: the antenna, and the sensor advertises every 100 ms for 30 s after a disconnection (§2).
+RECONNECT_BACKOFF_MIN_S: Final = 0.25
+#: Each further failure waits this much longer: a sensor that stays away is out of range or
+#: flat, and scanning for it costs the adapter airtime the other sensors need.
+RECONNECT_BACKOFF_FACTOR: Final = 2.0
+#: Never wait longer than this: a wearer coming back into range should see data again within
+#: a few seconds of the sensor's slow (1 s) advertising, not after minutes.
+RECONNECT_BACKOFF_MAX_S: Final = 8.0
+
+#: bleak-retry-connector's attempts per connection (it retries transient BlueZ errors itself,
+#: with its own short backoffs); the link's loop above retries beyond that.
+_CONNECT_ATTEMPTS: Final = 3
+#: Device Information characteristics read on connection (name in the status -> UUID).
+_DEVICE_INFORMATION: Final = {
+    "manufacturer": Uuids.MANUFACTURER_NAME,
+    "model": Uuids.MODEL_NUMBER,
+    "serial": Uuids.SERIAL_NUMBER,
+    "firmware": Uuids.FIRMWARE_REVISION,
+    "hardware": Uuids.HARDWARE_REVISION,
+}
+
+
+def reconnect_delay_s(failures: int) -> float:
+    """Seconds to wait before the next attempt after ``failures`` consecutive failures.
+
+    0 failures (the link just dropped) retries at once; then exponential from
+    :data:`RECONNECT_BACKOFF_MIN_S`, capped at :data:`RECONNECT_BACKOFF_MAX_S`.
+    """
+    if failures <= 0:
+        return 0.0
+    delay = RECONNECT_BACKOFF_MIN_S * RECONNECT_BACKOFF_FACTOR ** min(failures - 1, 32)
+    return min(delay, RECONNECT_BACKOFF_MAX_S)
+
+
+class LinkError(Exception):
+    """A sensor link operation that cannot be done (not connected, no answer, refused)."""
+
+
+#: Errors of one connection attempt or session that the link survives (it retries).
+_LINK_ERRORS: Final = (BleakError, TimeoutError, OSError, EOFError, ProtocolError, LinkError)
+
+
+@dataclass(frozen=True, slots=True)
+class BleTransport:
+    """Which bleak backends to use: ``None`` is bleak's default for the platform (BlueZ on
+    Linux).  Tests and ``--virtual`` pass Bumble classes bound to a virtual air."""
+
+    scanner_backend: type[BaseBleakScanner] | None = None
+    client_backend: type[BaseBleakClient] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorTarget:
+    """Which sensor to connect to: by address, by advertised name, or (neither) the first
+    device advertising our Posture Service."""
+
+    address: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> SensorTarget:
+        """``F0:4F:50:53:00:01`` (an address: six hex pairs) or a name such as ``OPS-0001``."""
+        parts = text.split(":")
+        if len(parts) == 6 and all(len(p) == 2 for p in parts):
+            try:
+                [int(p, 16) for p in parts]
+            except ValueError:
+                return cls(name=text)
+            return cls(address=text.upper())
+        return cls(name=text)
+
+    def matches(self, device: BLEDevice, adv: AdvertisementData) -> bool:
+        """Whether an advertisement comes from this target."""
+        if self.address is not None:
+            return device.address.upper() == self.address.upper()
+        name = adv.local_name or device.name
+        if self.name is not None:
+            return name == self.name
+        return Uuids.POSTURE_SERVICE in adv.service_uuids or bool(
+            name and name.startswith(ADVERTISED_NAME_PREFIX)
+        )
+
+    def __str__(self) -> str:
+        return self.address or self.name or "any posture sensor"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    """How a link talks to its sensor.
+
+    Attributes:
+        rate_hz: output rate requested with SET_RATE (25, 50, 100 or 200).
+        scan_timeout_s: one scan for the sensor gives up after this (then backoff, retry).
+        time_sync_interval_s: TIME_SYNC (§7.3) on connection and this often while connected.
+        command_timeout_s: a control point request without a response after this fails.
+    """
+
+    rate_hz: int = 100
+    scan_timeout_s: float = 10.0
+    time_sync_interval_s: float = 60.0
+    command_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.rate_hz not in RATE_HZ_TO_PERIOD_US:
+            rates = ", ".join(str(r) for r in RATE_HZ_TO_PERIOD_US)
+            raise ValueError(f"rate_hz must be one of {rates}, got {self.rate_hz}")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkGap:
+    """Data that did not arrive: reported when data flows again.
+
+    Attributes:
+        lost_samples: samples the sensor took that the hub never received.
+        duration_s: host seconds between the last notification before the gap and the first
+            after it.
+        reconnected: the gap spans a reconnection (else the link stayed up: drops, silence).
+    """
+
+    lost_samples: int
+    duration_s: float
+    reconnected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """A snapshot of a link, for status lines and the MQTT layer."""
+
+    target: str
+    name: str | None
+    address: str | None
+    connected: bool
+    streaming: bool
+    battery_pct: int | None
+    rate_hz: int
+    mtu: int | None
+    samples: int
+    lost_samples: int
+    lost_packets: int
+    rejected: dict[str, int]
+    connections: int
+    gaps: int
+    data_age_s: float | None
+    last_error: str | None
+    device_info: dict[str, str]
+
+
+def _wall_clock() -> Callable[[], float]:
+    """Host time in seconds: the loop's monotonic clock, shifted once onto wall time."""
+    loop = asyncio.get_running_loop()
+    offset = time.time() - loop.time()
+    return lambda: loop.time() + offset
+
+
+@dataclass
+class _Counters:
+    connections: int = 0
+    gaps: int = 0
+    control_errors: Counter[str] = field(default_factory=Counter)
+
+
+class SensorLink:
+    """One sensor: :meth:`start` runs its life cycle as a task, :meth:`stop` ends it cleanly.
+
+    Args:
+        target: which sensor.
+        transport: bleak backends (default: the platform's radio).
+        config: rate, timeouts.
+        on_samples: called with every decoded :class:`SampleBlock` (host time stamps).
+        on_gap: called with every :class:`LinkGap` when data flows again.
+        on_state: called when the link connects or disconnects.
+        clock: host time in seconds (default: the loop's clock mapped to wall time).
+    """
+
+    def __init__(
+        self,
+        target: SensorTarget,
+        *,
+        transport: BleTransport | None = None,
+        config: LinkConfig | None = None,
+        on_samples: Callable[[SensorLink, SampleBlock], None] | None = None,
+        on_gap: Callable[[SensorLink, LinkGap], None] | None = None,
+        on_state: Callable[[SensorLink], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.target = target
+        self.transport = transport or BleTransport()
+        self.config = config or LinkConfig()
+        self._on_samples = on_samples
+        self._on_gap = on_gap
+        self._on_state = on_state
+        self._clock_arg = clock
+        self._clock: Callable[[], float] = clock or time.time
+        self.decoder = StreamDecoder(nominal_period_us=RATE_HZ_TO_PERIOD_US[self.config.rate_hz])
+        self.features: FeaturesPacket | None = None
+        self.device_info: dict[str, str] = {}
+        self.battery_pct: int | None = None
+        self.last_error: str | None = None
+        self._device: BLEDevice | None = None
+        self._client: BleakClient | None = None
+        self._streaming = False
+        self._counters = _Counters()
+        self._task: asyncio.Task[None] | None = None
+        self._disconnected = asyncio.Event()
+        self._stop_requested = asyncio.Event()
+        self._connected_event = asyncio.Event()
+        self._pending: dict[int, asyncio.Future[ControlResponse]] = {}
+        self._token = 0
+        self._last_data_s: float | None = None
+        self._last_device_us: int | None = None
+        self._disconnected_at_s: float | None = None
+        self._control_lock = asyncio.Lock()
+
+    # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The sensor's name when known, else the target as given."""
+        if self._device is not None and self._device.name:
+            return self._device.name
+        return str(self.target)
+
+    @property
+    def connected(self) -> bool:
+        """The link is up and set up (subscribed, streaming requested)."""
+        return self._connected_event.is_set()
+
+    @property
+    def data_age_s(self) -> float | None:
+        """Seconds since the last IMU notification was accepted (``None`` before the first)."""
+        if self._last_data_s is None:
+            return None
+        return max(0.0, self._clock() - self._last_data_s)
+
+    def status(self) -> LinkStatus:
+        """A snapshot of the link, at any time."""
+        stats = self.decoder.stats
+        client = self._client
+        rejected = dict(stats.errors)
+        for kind, count in self._counters.control_errors.items():
+            rejected[f"control_{kind}"] = count
+        return LinkStatus(
+            target=str(self.target),
+            name=self._device.name if self._device is not None else None,
+            address=self._device.address if self._device is not None else None,
+            connected=self.connected,
+            streaming=self._streaming,
+            battery_pct=self.battery_pct,
+            rate_hz=self.config.rate_hz,
+            mtu=client.mtu_size if client is not None and self.connected else None,
+            samples=stats.samples,
+            lost_samples=stats.lost_samples,
+            lost_packets=stats.lost_packets,
+            rejected=rejected,
+            connections=self._counters.connections,
+            gaps=self._counters.gaps,
+            data_age_s=self.data_age_s,
+            last_error=self.last_error,
+            device_info=dict(self.device_info),
+        )
+
+    def start(self) -> None:
+        """Start the life cycle task (call from a running loop)."""
+        if self._task is not None:
+            raise RuntimeError("the link is already started")
+        if self._clock_arg is None:
+            self._clock = _wall_clock()
+        self._stop_requested.clear()
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"sensor-link {self.target}"
+        )
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until the link is up (raises TimeoutError)."""
+        async with asyncio.timeout(timeout):
+            await self._connected_event.wait()
+
+    async def stop(self) -> None:
+        """Unsubscribe, STOP_STREAMING, disconnect, end the task; no task is left behind."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stop_requested.set()
+        if self._client is None:  # scanning or connecting: nothing to tear down
+            task.cancel()
+        _, pending = await asyncio.wait({task}, timeout=self.config.command_timeout_s * 2)
+        if pending:  # the sensor did not answer the teardown in time
+            task.cancel()
+            await asyncio.wait({task})
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("%s: link task failed", self.name, exc_info=exc)
+        await self._close_client()
+
+    async def haptic(self, pattern: int, intensity_pct: int, duration_ms: int) -> ResultCode:
+        """Pulse the motor (§7: HAPTIC_PULSE); returns the sensor's result code."""
+        response = await self.request(HapticPulse(int(pattern), intensity_pct, duration_ms))
+        return response.result
+
+    async def request(self, command: Command) -> ControlResponse:
+        """Send one control point request and wait for its response (matched by token)."""
+        client = self._client
+        if client is None or not client.is_connected:
+            raise LinkError(f"{self.name}: not connected")
+        async with self._control_lock:  # the sensor answers in order; one token per request
+            self._token = self._token % 255 + 1
+            token = self._token
+        future: asyncio.Future[ControlResponse] = asyncio.get_running_loop().create_future()
+        self._pending[token] = future
+        try:
+            data = encode_control_request(ControlRequest(token, command))
+            await client.write_gatt_char(Uuids.CONTROL_POINT, data, response=True)
+            async with asyncio.timeout(self.config.command_timeout_s):
+                return await future
+        except TimeoutError as exc:
+            raise LinkError(f"{self.name}: no response to {type(command).__name__}") from exc
+        except BleakError as exc:
+            raise LinkError(f"{self.name}: {type(command).__name__} failed: {exc}") from exc
+        finally:
+            self._pending.pop(token, None)
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stop_requested.is_set():
+            try:
+                device = await self._find()
+                client = await self._connect(device)
+                failures = 0
+                await self._session(client)
+            except _LINK_ERRORS as exc:
+                failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("%s: %s", self.name, self.last_error)
+                await self._close_client()
+            if self._stop_requested.is_set():
+                return
+            delay_s = reconnect_delay_s(failures)
+            if delay_s > 0:
+                log.info("%s: next attempt in %.2f s", self.name, delay_s)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay_s):
+                        await self._stop_requested.wait()
+
+    async def _find(self) -> BLEDevice:
+        target = self.target
+        options: BleakScanner.ExtraArgs = {}
+        if self.transport.scanner_backend is not None:
+            options["backend"] = self.transport.scanner_backend
+        if target.address is None and target.name is None:  # any sensor: filter by service
+            options["service_uuids"] = [Uuids.POSTURE_SERVICE]
+        device = await BleakScanner.find_device_by_filter(
+            target.matches, timeout=self.config.scan_timeout_s, **options
+        )
+        if device is None:
+            raise LinkError(f"{target} not found in {self.config.scan_timeout_s:g} s of scanning")
+        self._device = device
+        return device
+
+    async def _connect(self, device: BLEDevice) -> BleakClient:
+        self._disconnected.clear()
+        client = await establish_connection(
+            BleakClient,
+            device,
+            device.name or device.address,
+            disconnected_callback=self._on_disconnected,
+            max_attempts=_CONNECT_ATTEMPTS,
+            backend=self.transport.client_backend,
+        )
+        self._client = client
+        return client
+
+    async def _session(self, client: BleakClient) -> None:
+        await self._set_up(client)
+        self._counters.connections += 1
+        self._connected_event.set()
+        log.info(
+            "%s: streaming at %d Hz (ATT_MTU %d)", self.name, self.config.rate_hz, client.mtu_size
+        )
+        self._notify_state()
+        try:
+            while True:
+                waiters = {
+                    asyncio.ensure_future(self._disconnected.wait()),
+                    asyncio.ensure_future(self._stop_requested.wait()),
+                }
+                _, pending = await asyncio.wait(
+                    waiters,
+                    timeout=self.config.time_sync_interval_s,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for waiter in pending:
+                    waiter.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                if self._stop_requested.is_set():
+                    await self._tear_down(client)
+                    return
+                if self._disconnected.is_set():
+                    log.warning("%s: disconnected; reconnecting", self.name)
+                    return
+                try:
+                    await self._time_sync()
+                except LinkError as exc:
+                    log.warning("%s: periodic time sync failed: %s", self.name, exc)
+        finally:
+            self._connected_event.clear()
+            self._streaming = False
+            self._fail_pending()
+            if self._disconnected.is_set():
+                self._client = None
+                self._disconnected_at_s = self._clock()
+            self._notify_state()
+
+    async def _set_up(self, client: BleakClient) -> None:
+        """PROTOCOL.md §3: features and information, subscriptions, time sync, rate, start."""
+        self.features = decode_features(await client.read_gatt_char(Uuids.FEATURES))
+        for key, uuid in _DEVICE_INFORMATION.items():
+            with contextlib.suppress(BleakError):  # optional characteristics
+                self.device_info[key] = (await client.read_gatt_char(uuid)).decode(
+                    "utf-8", "replace"
+                )
+        with contextlib.suppress(BleakError):
+            self._set_battery((await client.read_gatt_char(Uuids.BATTERY_LEVEL))[0])
+        await client.start_notify(Uuids.CONTROL_POINT, self._on_control)
+        await client.start_notify(Uuids.STATUS, self._on_status)
+        with contextlib.suppress(BleakError):
+            await client.start_notify(Uuids.BATTERY_LEVEL, self._on_battery)
+        await client.start_notify(Uuids.IMU_DATA, self._on_imu)
+        await self._time_sync()
+        await self._expect_success(SetRate(self.config.rate_hz))
+        await self._expect_success(StartStreaming())
+        self._streaming = True
+
+    async def _expect_success(self, command: Command) -> None:
+        response = await self.request(command)
+        if response.result is not ResultCode.SUCCESS:
+            raise LinkError(f"{self.name}: {type(command).__name__} -> {response.result.name}")
+
+    async def _time_sync(self) -> None:
+        """§7.3: the device clock read ``device_time_us`` between sending and the reply."""
+        sent_s = self._clock()
+        response = await self.request(TimeSync(round(sent_s * 1e6)))
+        received_s = self._clock()
+        if response.result is ResultCode.SUCCESS and isinstance(response.reply, TimeSyncReply):
+            self.decoder.observe_device_time(response.reply.device_time_us, received_s)
+            log.debug("%s: time sync, round trip %.1f ms", self.name, (received_s - sent_s) * 1e3)
+
+    async def _tear_down(self, client: BleakClient) -> None:
+        """Clean shutdown: stop the IMU data, STOP_STREAMING, unsubscribe, disconnect."""
+        errors = _LINK_ERRORS
+        with contextlib.suppress(*errors):
+            await client.stop_notify(Uuids.IMU_DATA)
+        with contextlib.suppress(*errors):
+            await self.request(StopStreaming())
+        self._streaming = False
+        for uuid in (Uuids.STATUS, Uuids.BATTERY_LEVEL, Uuids.CONTROL_POINT):
+            with contextlib.suppress(*errors):
+                await client.stop_notify(uuid)
+        await self._close_client()
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(*_LINK_ERRORS):
+                await client.disconnect()
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(LinkError(f"{self.name}: disconnected"))
+                future.exception()  # retrieved: nobody may be waiting any more
+        self._pending.clear()
+
+    # -- callbacks (run in the event loop by bleak) ---------------------------------------------
+
+    def _on_disconnected(self, client: BleakClient) -> None:
+        del client
+        self._disconnected.set()
+
+    def _notify_state(self) -> None:
+        if self._on_state is not None:
+            try:
+                self._on_state(self)
+            except Exception:
+                log.exception("%s: state callback failed", self.name)
+
+    def _on_imu(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        host_s = self._clock()
+        try:
+            decoded = self.decoder.feed(data, host_s)
+        except ProtocolError as exc:
+            log.warning(
+                "%s: dropped IMU packet (%s: %s): %s", self.name, exc.kind, exc, bytes(data).hex()
+            )
+            return
+        gap = self._gap(
+            decoded.restarted,
+            decoded.lost_samples_before,
+            host_s,
+            int(decoded.device_time_us[0]),
+            decoded.packet.period_us,
+        )
+        self._last_data_s = host_s
+        self._last_device_us = int(decoded.device_time_us[-1])
+        if gap is not None:
+            self._counters.gaps += 1
+            log.warning(
+                "%s: gap of %.2f s, %d samples lost%s",
+                self.name,
+                gap.duration_s,
+                gap.lost_samples,
+                " (reconnected)" if gap.reconnected else "",
+            )
+            self._call(self._on_gap, gap)
+        block = SampleBlock(decoded.host_time_s, decoded.acc_mps2, decoded.gyr_rads)
+        if self._on_samples is not None:
+            try:
+                self._on_samples(self, block)
+            except Exception:
+                log.exception("%s: sample consumer failed", self.name)
+
+    def _gap(
+        self, restarted: bool, lost: int, host_s: float, first_device_us: int, period_us: int | None
+    ) -> LinkGap | None:
+        last_s, last_us = self._last_data_s, self._last_device_us
+        if last_s is None or last_us is None:
+            return None
+        if restarted:  # a new START_STREAMING: count the samples the device clock passed
+            period = period_us or RATE_HZ_TO_PERIOD_US[self.config.rate_hz]
+            lost = max(0, round((first_device_us - last_us) / period) - 1)
+            reconnected = self._disconnected_at_s is not None
+            self._disconnected_at_s = None
+            return LinkGap(lost, host_s - last_s, reconnected)
+        if lost > 0:
+            return LinkGap(lost, host_s - last_s, False)
+        return None
+
+    def _call(self, callback: Callable[[SensorLink, LinkGap], None] | None, gap: LinkGap) -> None:
+        if callback is None:
+            return
+        try:
+            callback(self, gap)
+        except Exception:
+            log.exception("%s: gap callback failed", self.name)
+
+    def _on_status(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        host_s = self._clock()
+        try:
+            status = decode_status(data)
+        except ProtocolError as exc:
+            log.warning("%s: dropped STATUS (%s): %s", self.name, exc.kind, bytes(data).hex())
+            self._counters.control_errors[f"status_{exc.kind}"] += 1
+            return
+        self.decoder.observe_device_time(status.device_time_us, host_s)
+        if status.battery_pct <= 100:
+            self._set_battery(status.battery_pct)
+        if status.error_flags:
+            log.warning("%s: sensor reports %r", self.name, status.error_flags)
+
+    def _on_battery(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        if len(data) == 1:
+            self._set_battery(data[0])
+
+    def _set_battery(self, pct: int) -> None:
+        if 0 <= pct <= 100:
+            self.battery_pct = pct
+
+    def _on_control(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        try:
+            response = decode_control_response(data)
+        except ProtocolError as exc:
+            log.warning(
+                "%s: dropped control response (%s): %s", self.name, exc.kind, bytes(data).hex()
+            )
+            self._counters.control_errors[exc.kind] += 1
+            return
+        future = self._pending.get(response.token)
+        if future is None or future.done():
+            log.info("%s: unexpected control response %s", self.name, response)
+            return
+        future.set_result(response)

@@ -1,0 +1,208 @@
+"""``posture-hub run``: connect to the sensors, run the pipeline, print status lines.
+
+Sensors come from ``--sensor NAME_OR_ADDRESS[=role]`` (repeatable), else the remembered
+sensors (``sensor_hub.ble.paired``), else the first posture sensor found (lumbar).
+``--virtual SCENARIO`` puts a virtual sensor replaying a simulated wearer on Bumble's
+in-process link instead of the radio, to try the hub without hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+
+from rich.console import Console
+from rich_argparse import RawDescriptionRichHelpFormatter
+
+from sensor_hub.ble import VirtualAir, client_backend, scanner_backend
+from sensor_hub.ble.discovery import RadioUnavailableError, scan
+from sensor_hub.ble.hub import SensorHub, SensorSpec
+from sensor_hub.ble.link import BleTransport, LinkConfig, SensorTarget
+from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
+from sensor_hub.cli import UserError
+from sensor_hub.processing import Activity, Band, Role
+from sensor_hub.simulate import SCENARIOS, simulate
+from sensor_hub.virtual import VirtualSensor
+
+__all__ = ["parse_sensor", "register", "run", "status_line"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds of scanning that prove the radio works before the hub starts.
+_RADIO_PROBE_S = 0.5
+
+DESCRIPTION = """\
+Connect to the posture sensors, stream, estimate angles and activity, detect sustained
+leans (the sensor buzzes on an alert), and print one status line per sensor every
+--interval seconds: flexion angle (and lumbar - pelvis with two sensors), activity, posture
+band, episode state, data age, battery, lost and rejected counts.  Ctrl-C stops cleanly
+(streaming stopped, sensors disconnected).
+
+Sensors: --sensor NAME_OR_ADDRESS[=lumbar|pelvis] (repeatable); else the remembered sensors
+($POSTURE_HUB_CONFIG_DIR/sensors.json); else the first posture sensor found, as lumbar.
+--virtual SCENARIO replays a simulated wearer from a virtual sensor on an in-process link
+(no radio needed).  See docs/ble.md.
+"""
+
+EPILOG = """\
+examples:
+  posture-hub run
+  posture-hub run --sensor OPS-1A2B=lumbar --sensor F0:4F:50:53:00:02=pelvis --remember
+  posture-hub run --virtual dips --speed 20 --duration 30
+"""
+
+
+def parse_sensor(text: str) -> SensorSpec:
+    """``NAME_OR_ADDRESS[=role]`` -> SensorSpec; argparse type."""
+    target, _, role = text.partition("=")
+    if not target:
+        raise argparse.ArgumentTypeError(f"expected NAME_OR_ADDRESS[=role], got {text!r}")
+    try:
+        return SensorSpec(SensorTarget.parse(target), Role(role or "lumbar"))
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise argparse.ArgumentTypeError(f"unknown role {role!r} (one of {roles})") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``run`` subcommand."""
+    p = subparsers.add_parser(
+        "run",
+        help="connect to the sensors and run the live pipeline",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=RawDescriptionRichHelpFormatter,
+    )
+    p.add_argument(
+        "--sensor",
+        metavar="NAME_OR_ADDRESS[=ROLE]",
+        type=parse_sensor,
+        action="append",
+        default=[],
+        help="a sensor to use, with its role (default role: lumbar); repeatable",
+    )
+    p.add_argument(
+        "--virtual",
+        metavar="SCENARIO",
+        choices=list(SCENARIOS),
+        help=f"use a virtual sensor replaying this scenario ({', '.join(SCENARIOS)})",
+    )
+    p.add_argument("--speed", type=_positive, default=1.0, help="virtual replay speed (default: 1)")
+    p.add_argument("--rate", type=int, choices=(25, 50, 100, 200), default=100, help="Hz")
+    p.add_argument("--duration", type=_positive, help="stop after this many seconds")
+    p.add_argument("--interval", type=_positive, default=1.0, help="seconds between status lines")
+    p.add_argument(
+        "--remember", action="store_true", help="remember the connected sensors (sensors.json)"
+    )
+    p.set_defaults(handler=run)
+
+
+def status_line(hub: SensorHub, role: Role) -> str:
+    """One sensor's state as a line of text."""
+    status = hub.links[role].status()
+    parts = [f"{role.value:<6} {status.name or status.target}"]
+    update = hub.latest.get(role)
+    if update is not None and len(update.block):
+        block = update.block
+        parts.append(f"flexion {block.flexion_deg[-1]:+6.1f}°")
+        relative = update.relative_flexion_deg
+        if relative is not None and math.isfinite(relative[-1]):
+            parts.append(f"lumbar-pelvis {relative[-1]:+6.1f}°")
+        parts.append(Activity(int(block.activity[-1])).name.lower())
+        parts.append(f"band {Band(int(block.band[-1])).name.lower()}")
+        event = hub.last_event.get(role)
+        if event is not None:
+            parts.append(f"episode {event.phase.value}")
+    else:
+        parts.append("no data yet")
+    if not status.connected:
+        parts.append("DISCONNECTED")
+    age = status.data_age_s
+    parts.append("age —" if age is None else f"age {age:.2f} s")
+    battery = status.battery_pct
+    parts.append("battery —" if battery is None else f"battery {battery}%")
+    rejected = sum(status.rejected.values())
+    parts.append(f"lost {status.lost_samples} bad {rejected} gaps {status.gaps}")
+    return "  ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_main(args))
+
+
+def _specs(args: argparse.Namespace, store: PairedStore) -> list[SensorSpec]:
+    specs: list[SensorSpec] = list(args.sensor)
+    if not specs:
+        try:
+            remembered = store.load()
+        except PairedConfigError as exc:
+            raise UserError(str(exc)) from exc
+        specs = [SensorSpec(SensorTarget(address=s.address), s.role) for s in remembered]
+    if not specs:
+        specs = [SensorSpec(SensorTarget(), Role.LUMBAR)]
+    roles = [s.role for s in specs]
+    if len(set(roles)) != len(roles):
+        raise UserError("each role may be given to one sensor only")
+    return specs
+
+
+async def _main(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    store = PairedStore()
+    if args.virtual is None:
+        specs = _specs(args, store)
+        try:
+            await scan(None, _RADIO_PROBE_S)  # fail in one line before anything starts
+        except RadioUnavailableError as exc:
+            raise UserError(str(exc)) from exc
+        return await _run_hub(args, console, specs, BleTransport(), store)
+    if args.verbose < 2:  # Bumble warns about notifications racing the unsubscription
+        logging.getLogger("bumble").setLevel(logging.ERROR)
+    block = simulate(args.virtual, seed=0, imu_errors=False).block
+    async with VirtualAir() as air:
+        sensor = VirtualSensor(block, speed=args.speed, loop=True)
+        await sensor.start(air)
+        try:
+            specs = [SensorSpec(SensorTarget(name=sensor.name), Role.LUMBAR)]
+            transport = BleTransport(scanner_backend(air), client_backend(air))
+            return await _run_hub(args, console, specs, transport, store)
+        finally:
+            await sensor.stop()
+
+
+async def _run_hub(
+    args: argparse.Namespace,
+    console: Console,
+    specs: list[SensorSpec],
+    transport: BleTransport,
+    store: PairedStore,
+) -> int:
+    hub = SensorHub(specs, transport=transport, link_config=LinkConfig(rate_hz=args.rate))
+    loop = asyncio.get_running_loop()
+    end = None if args.duration is None else loop.time() + args.duration
+    async with hub:
+        while end is None or loop.time() < end:
+            wait = args.interval if end is None else min(args.interval, end - loop.time())
+            await asyncio.sleep(max(wait, 0.0))
+            for role in hub.links:
+                console.print(status_line(hub, role), soft_wrap=True)
+        if args.remember:
+            for role, link in hub.links.items():
+                status = link.status()
+                if status.address is not None:
+                    store.remember(
+                        PairedSensor(status.address, status.name or status.address, "ops", role)
+                    )
+    return 0

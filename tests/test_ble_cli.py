@@ -1,0 +1,91 @@
+"""posture-hub scan / run: help, a virtual run, one clear line without a radio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
+from sensor_hub.cli import main
+from sensor_hub.processing import Role
+
+
+@pytest.mark.parametrize("command", ["scan", "run"])
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--timeout" in out if command == "scan" else "--virtual" in out
+
+
+def test_run_virtual_prints_status_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--virtual", "dips", "--speed", "40", "--duration", "2.5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    status = [line for line in lines if line.startswith("lumbar")]
+    assert len(status) >= 2
+    assert "flexion" in status[-1]
+    assert "battery 87%" in status[-1]
+    assert "age " in status[-1]
+
+
+@pytest.mark.parametrize("command", [["scan", "--timeout", "0.5"], ["run"]])
+def test_without_a_radio_one_line_and_exit_2(
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POSTURE_HUB_CONFIG_DIR", str(tmp_path))
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("posture-hub: error: ")
+
+
+def test_remembered_sensors_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTURE_HUB_CONFIG_DIR", str(tmp_path / "cfg"))
+    store = PairedStore()
+    assert store.path == tmp_path / "cfg" / "sensors.json"
+    assert store.load() == []
+    lumbar = PairedSensor("F0:4F:50:53:00:01", "OPS-0001", "ops", Role.LUMBAR)
+    pelvis = PairedSensor("F0:4F:50:53:00:02", "OPS-0002", "ops", Role.PELVIS)
+    store.remember(lumbar)
+    store.remember(pelvis)
+    assert PairedStore().load() == [lumbar, pelvis]
+    moved = PairedSensor("F0:4F:50:53:00:03", "OPS-0003", "ops", Role.LUMBAR)
+    store.remember(moved)  # one sensor per role
+    assert store.load() == [pelvis, moved]
+    assert store.forget("f0:4f:50:53:00:02")
+    assert store.load() == [moved]
+    assert [p.name for p in (tmp_path / "cfg").iterdir()] == ["sensors.json"]  # no temp left
+    assert json.loads(store.path.read_text())["format"] == "posture-hub-sensors/1"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"format": "other/1", "sensors": []}',
+        '{"format": "posture-hub-sensors/1"}',
+        '{"format": "posture-hub-sensors/1", "sensors": [{"address": "x", "name": "y", '
+        '"role": "knee"}]}',
+    ],
+)
+def test_a_corrupt_config_file_gives_one_clear_error(
+    content: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "sensors.json"
+    path.write_text(content)
+    with pytest.raises(PairedConfigError, match=r"sensors\.json: not a remembered-sensors file"):
+        PairedStore(path).load()
+    monkeypatch.setenv("POSTURE_HUB_CONFIG_DIR", str(tmp_path))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(path) in err[0]
