@@ -58,12 +58,13 @@ def test_simulated_recording_meets_the_targets(tmp_path: Path, scenario: str, se
 
 
 @pytest.mark.slow
-def test_real_imu_data_through_analyze_beats_vqf(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "trial", ["28_disturbed_stationary_magnet_A", "15_undisturbed_fast_translation_A"]
+)
+def test_real_imu_data_through_analyze_beats_vqf(tmp_path: Path, trial: str) -> None:
     """A BROAD trial (optical ground truth) converted to format v1 and run through
     ``posture-hub analyze``: its ``q_*`` columns are scored with BROAD's metric."""
-    data = np.load(
-        Path(__file__).parents[1] / "bench/data/broad/28_disturbed_stationary_magnet_A.npz"
-    )
+    data = np.load(Path(__file__).parents[1] / f"bench/data/broad/{trial}.npz")
     n = 30_000
     acc = data["acc_mps2"][:n].astype(float)
     gyr = data["gyr_rads"][:n].astype(float)

@@ -62,8 +62,18 @@ class ProcessingConfig:
     lying_off_s: float = 2.0
     #: Walking: RMS of the band-passed acceleration magnitude (m/s^2), held this long.
     walking_rms_mps2: float = 0.9
+    walking_step_share: float = 0.5
+    #: Walking with a band RMS below this is an ordinary gait (see ``walking_tau_acc_s``).
+    steady_gait_max_rms_mps2: float = 4.0
+    #: ... and at least this share of the acceleration's band power in its magnitude.
+    steady_gait_min_vertical_share: float = 0.4
     walking_on_s: float = 2.5
     walking_off_s: float = 2.0
+    #: The orientation filter's accelerometer time constant (s), normally and in a steady gait:
+    #: gait, setting off and turning accelerate the trunk, which a 3 s time constant lets
+    #: tip the inclination by about 1° (10 s: 0.6-0.7° on the simulator's walks).
+    tau_acc_s: float = 3.0
+    walking_tau_acc_s: float = 10.0
 
     # --- sustained-posture detector ----------------------------------------------------------
     threshold_deg: float = 20.0

@@ -103,6 +103,7 @@ class OrientationState:
         pending_gyr: ``(m, 3)`` scaled gyroscope samples of the unfinished interval, rad/s.
         pending_acc: ``(m, 3)`` accelerometer samples of the unfinished interval, m/s^2.
         pending_quat: ``(m, 4)`` output quaternions of the unfinished interval.
+        tau_acc_s: s, the accelerometer time constant in force (see ``set_tau_acc``).
     """
 
     sample_period_s: float
@@ -114,6 +115,7 @@ class OrientationState:
     pending_gyr: FloatArray = field(repr=False)
     pending_acc: FloatArray = field(repr=False)
     pending_quat: FloatArray = field(repr=False)
+    tau_acc_s: float = 3.0
 
 
 # q (x) p = L(q) p and p (x) q* = Rc(q) p as 4x4 matrices whose entries are +-q components, so
@@ -157,6 +159,7 @@ class OrientationEstimator:
             raise ValueError(f"sample_period_s must be positive, got {sample_period_s}")
         self._ts = float(sample_period_s)
         self._params = params
+        self._tau_acc_s = params.tau_acc_s
         self._vqf = VQF(
             self._ts,
             tauAcc=params.tau_acc_s,
@@ -188,6 +191,18 @@ class OrientationEstimator:
     def sample_period_s(self) -> float:
         """The sample period, s."""
         return self._ts
+
+    @property
+    def tau_acc_s(self) -> float:
+        """The accelerometer time constant in force, s."""
+        return self._tau_acc_s
+
+    def set_tau_acc(self, tau_s: float) -> None:
+        """Change the accelerometer time constant from the next sample on (longer while
+        walking, when gait accelerations would otherwise tip the inclination)."""
+        if tau_s != self._tau_acc_s:
+            self._vqf.setTauAcc(tau_s)
+            self._tau_acc_s = tau_s
 
     def reset_inclination(self) -> None:
         """Forget the orientation — the next accelerometer sample sets the inclination again —
@@ -311,6 +326,7 @@ class OrientationEstimator:
             pending_gyr=empty3.copy() if g is None else g,
             pending_acc=empty3.copy() if a is None else a,
             pending_quat=np.empty((0, 4)) if q is None else q,
+            tau_acc_s=self._tau_acc_s,
         )
 
     def set_state(self, state: OrientationState) -> None:
@@ -321,6 +337,7 @@ class OrientationEstimator:
             )
         if state.pending_gyr.shape[0] >= self._interval:
             raise ValueError("state's unfinished interval is longer than this estimator's")
+        self.set_tau_acc(state.tau_acc_s)  # before the state: it adapts the filter state
         vqf_state: dict[str, object] = {}
         for name, value in state.vqf_state:
             if value.ndim:

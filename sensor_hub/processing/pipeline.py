@@ -2,9 +2,11 @@
 
 ``PostureProcessor.process(block)`` runs, for one sensor:
 
-1. orientation (:mod:`.orientation`) on a uniform time grid — short gaps (dropped samples) are
-   bridged by linear interpolation so the integration of the gyroscope stays right; after a
-   gap longer than ``max_gap_s`` the filter restarts from the accelerometer;
+1. walking (:mod:`.activity`, from the accelerometer alone), then orientation
+   (:mod:`.orientation`, trusting the accelerometer less while walking) on a uniform time
+   grid — short gaps (dropped samples) are bridged by linear interpolation so the integration
+   of the gyroscope stays right; across a longer gap the inclination restarts from the
+   accelerometer, and after ``max_gap_s`` the whole filter restarts;
 2. Earth's up in the sensor frame, the neutral posture and the forward direction
    (:mod:`.calibration`);
 3. activity (:mod:`.activity`);
@@ -31,7 +33,11 @@ from sensor_hub.processing.calibration import CalibrationState, CalibrationStatu
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
 from sensor_hub.processing.geometry import normalize_rows, up_in_sensor_frame
-from sensor_hub.processing.orientation import OrientationEstimator, OrientationState
+from sensor_hub.processing.orientation import (
+    OrientationEstimator,
+    OrientationParams,
+    OrientationState,
+)
 from sensor_hub.samples import FloatArray, SampleBlock
 
 __all__ = ["PostureBlock", "PostureProcessor", "ProcessorState"]
@@ -117,11 +123,12 @@ class PostureProcessor:
         t = np.ascontiguousarray(block.timestamp_s, dtype=np.float64)
         acc = np.ascontiguousarray(block.acc_mps2, dtype=np.float64)
         gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
-        quat = self._orient(t, gyr, acc)
+        walking, steady_gait = self._activity.gait(t, acc)
+        quat = self._orient(t, gyr, acc, steady_gait)
         g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
         up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
-        activity = self._activity.update(t, acc, cos_tilt)
+        activity = self._activity.classify(t, cos_tilt, walking)
         status = self._calibrator.check_walking(cos_tilt, activity == Activity.WALKING, status)
         upright = activity == Activity.UPRIGHT
         backward = self._calibrator.frames(g, up, status, upright)
@@ -151,9 +158,12 @@ class PostureProcessor:
     # -- orientation on a uniform grid ----------------------------------------------------------
 
     def _new_orientation(self) -> OrientationEstimator:
-        return OrientationEstimator(self.config.sample_period_s)
+        params = OrientationParams(tau_acc_s=self.config.tau_acc_s)
+        return OrientationEstimator(self.config.sample_period_s, params)
 
-    def _orient(self, t: FloatArray, gyr: FloatArray, acc: FloatArray) -> FloatArray:
+    def _orient(
+        self, t: FloatArray, gyr: FloatArray, acc: FloatArray, steady_gait: NDArray[np.bool_]
+    ) -> FloatArray:
         n = t.shape[0]
         quat = np.empty((n, 4))
         if n == 0:
@@ -191,8 +201,9 @@ class PostureProcessor:
                 est.reset_inclination()
             seg = slice(a, b)
             counts = missing[seg] + 1
+            tau = np.where(steady_gait[seg], self.config.walking_tau_acc_s, self.config.tau_acc_s)
             if int(counts.sum()) == b - a:
-                quat[seg] = est.update(gyr[seg], acc[seg])
+                quat[seg] = _update_in_runs(est, gyr[seg], acc[seg], tau)
                 continue
             owner = np.repeat(np.arange(b - a), counts)
             ends = np.cumsum(counts)
@@ -202,10 +213,23 @@ class PostureProcessor:
             g_cur, a_cur = gyr[seg][owner], acc[seg][owner]
             g_fill = np.where(real, g_cur, prev_g[seg][owner] + frac * (g_cur - prev_g[seg][owner]))
             a_fill = np.where(real, a_cur, prev_a[seg][owner] + frac * (a_cur - prev_a[seg][owner]))
-            quat[seg] = est.update(g_fill, a_fill)[ends - 1]
+            quat[seg] = _update_in_runs(est, g_fill, a_fill, tau[owner])[ends - 1]
         self._last = (
             float(t[-1]),
             (float(gyr[-1, 0]), float(gyr[-1, 1]), float(gyr[-1, 2])),
             (float(acc[-1, 0]), float(acc[-1, 1]), float(acc[-1, 2])),
         )
         return quat
+
+
+def _update_in_runs(
+    est: OrientationEstimator, gyr: FloatArray, acc: FloatArray, tau_s: FloatArray
+) -> FloatArray:
+    """``est.update`` over runs of constant accelerometer time constant."""
+    cuts = np.flatnonzero(tau_s[1:] != tau_s[:-1]) + 1
+    edges = [0, *cuts.tolist(), gyr.shape[0]]
+    out = np.empty((gyr.shape[0], 4))
+    for a, b in pairwise(edges):
+        est.set_tau_acc(float(tau_s[a]))
+        out[a:b] = est.update(gyr[a:b], acc[a:b])
+    return out
