@@ -51,8 +51,10 @@ class ProcessingConfig:
     axis_learn_max_deg: float = 75.0
     #: Learning starts after this much bending data (seconds) ...
     axis_learn_min_s: float = 0.5
-    #: ... and only when bends are this much more forward/backward than sideways.
-    axis_learn_min_anisotropy: float = 3.0
+    #: ... and only while bends are this much more forward/backward than sideways (a strict
+    #: ratio: the estimate is then taken from clean sagittal movements and kept through
+    #: mixed ones such as lying down onto a side).
+    axis_learn_min_anisotropy: float = 12.0
 
     # --- activity ---------------------------------------------------------------------------
     #: Tilt from the neutral "up" beyond which the trunk is lying (degrees) ...
