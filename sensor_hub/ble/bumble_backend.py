@@ -17,6 +17,7 @@ on unsolicited disconnections, a GATT operation cut by a disconnection raises
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,9 +36,9 @@ from bleak.backends.scanner import (
 )
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
-from bumble import att, core
+from bumble import att, core, hci
 from bumble.core import UUID, AdvertisingData
-from bumble.device import Advertisement, Connection, Peer
+from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.gatt_client import CharacteristicProxy
 from bumble.hci import Address
 
@@ -203,12 +204,7 @@ class BumbleClient(BaseBleakClient):
             return
         hub = await self._air.hub_device()
         async with self._air.connect_lock:
-            try:
-                connection = await hub.connect(Address(self.address), timeout=self._timeout)
-            except core.TimeoutError as exc:
-                raise TimeoutError(f"no connection to {self.address} in {self._timeout} s") from exc
-            except core.BaseBumbleError as exc:
-                raise BleakError(f"connection to {self.address} failed: {exc}") from exc
+            connection = await self._create_connection(hub)
         self._connection = connection
         self._peer = Peer(connection)
         self._disconnecting = False
@@ -223,6 +219,47 @@ class BumbleClient(BaseBleakClient):
         except BaseException:
             await self.disconnect()
             raise
+
+    async def _create_connection(self, hub: Device) -> Connection:
+        """Connect within ``timeout``; on expiry cancel the pending connection, then raise
+        :class:`TimeoutError` (the controller is ready for the next attempt).
+
+        The timeout is ours, not Bumble's: Bumble answers its own timeout with LE Create
+        Connection Cancel and then waits for the controller's Connection Complete, which
+        Bumble's virtual controller never sends (its cancel is a no-op that leaves the
+        connection pending, so the next attempt got COMMAND_DISALLOWED).
+        """
+        address = Address(self.address)
+        before = set(hub.connections)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await hub.connect(address, timeout=None)
+        except TimeoutError:
+            pass
+        except core.BaseBumbleError as exc:
+            raise BleakError(f"connection to {self.address} failed: {exc}") from exc
+        await self._cancel_pending_connection(hub, address, before)
+        raise TimeoutError(f"no connection to {self.address} in {self._timeout} s")
+
+    async def _cancel_pending_connection(
+        self, hub: Device, address: Address, before: set[int]
+    ) -> None:
+        try:
+            await hub.send_sync_command(hci.HCI_LE_Create_Connection_Cancel_Command())
+        except core.BaseBumbleError as exc:  # nothing pending any more (a real controller)
+            log.debug("%s: connection cancel: %s", self.address, exc)
+        for controller in self._air.link.controllers:
+            if controller.host is hub.host and controller.pending_le_connection is not None:
+                # What a controller does on LE Create Connection Cancel (Vol 4, Part E,
+                # 7.8.13) and Bumble's virtual one does not: drop the pending connection.
+                controller.pending_le_connection = None
+        # The connection may have completed just as the timeout expired: do not leak it.
+        for handle, connection in list(hub.connections.items()):
+            if handle not in before and (
+                connection.peer_address.to_string(False) == address.to_string(False)
+            ):
+                with contextlib.suppress(core.BaseBumbleError):
+                    await connection.disconnect()
 
     async def _discover(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()

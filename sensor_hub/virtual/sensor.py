@@ -115,6 +115,8 @@ class VirtualSensor:
         self._readvertise_after_s: float | None = 0.0
         self._battery_dirty = False
         self._slow_down: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._readvertisers: set[asyncio.Task[None]] = set()
         #: IMU notifications put on the air (after faults).
         self.imu_notifications = 0
         #: Connections accepted so far.
@@ -165,6 +167,7 @@ class VirtualSensor:
 
     async def _start(self, device: Device, *, name_in_scan_response: bool) -> None:
         self._t0_loop_s = asyncio.get_running_loop().time()
+        self._stopping.clear()
         self._device = device
         self._adv_data, self._scan_data = advertising_payloads(
             self.name, name_in_scan_response=name_in_scan_response
@@ -186,12 +189,19 @@ class VirtualSensor:
 
     async def stop(self) -> None:
         """Hang up, stop advertising, power off (and leave the air)."""
+        self._stopping.set()  # a pending re-advertising gives up, none starts
         if self._connection is not None:
             await self.disconnect(readvertise_after_s=None)
+        # Let a re-advertising that is already talking to the controller finish (cancelling
+        # Bumble mid-command upsets its host) rather than cancel it: it may have started
+        # advertising, so stop advertising only after it.
+        await asyncio.gather(*self._readvertisers, return_exceptions=True)
         await self.stop_advertising()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:  # tasks may spawn tasks while they wind down
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._device is not None:
             if self._air is not None:
                 await self._air.release_device(self._device)
@@ -217,6 +227,8 @@ class VirtualSensor:
             advertising_interval_min=self.advertising.fast_interval_ms,
             advertising_interval_max=self.advertising.fast_interval_ms,
         )
+        if self._stopping.is_set():
+            return
         if self._slow_down is not None:
             self._slow_down.cancel()
         self._slow_down = self._spawn(self._slow_down_advertising())
@@ -266,12 +278,18 @@ class VirtualSensor:
         self._connection_tasks = []
         self._notify_changed()
         delay_s, self._readvertise_after_s = self._readvertise_after_s, 0.0
-        if delay_s is not None:
-            self._spawn(self._readvertise(delay_s))
+        if delay_s is not None and not self._stopping.is_set():
+            task = self._spawn(self._readvertise(delay_s))
+            self._readvertisers.add(task)
+            task.add_done_callback(self._readvertisers.discard)
 
     async def _readvertise(self, delay_s: float) -> None:
         if delay_s > 0:
-            await asyncio.sleep(delay_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay_s):
+                    await self._stopping.wait()
+        if self._stopping.is_set():
+            return
         if self._device is not None and self._device.powered_on and self._connection is None:
             await self.start_advertising()
 
