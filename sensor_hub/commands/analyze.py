@@ -26,6 +26,7 @@ from rich_argparse import RawDescriptionRichHelpFormatter
 
 from sensor_hub.analysis import ANGLES_HEADER, angles_csv_rows, events_document
 from sensor_hub.cli import UserError
+from sensor_hub.commands import positive_float
 from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.pipeline import PostureProcessor
 from sensor_hub.processing.summary import PostureSummary, SummaryAccumulator
@@ -75,16 +76,6 @@ def parse_window(text: str) -> tuple[float, float]:
     return start, end
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``analyze`` subcommand."""
     p = subparsers.add_parser(
@@ -105,13 +96,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "--threshold-deg",
-        type=_positive,
+        type=positive_float,
         default=20.0,
         help="episode threshold, degrees above neutral (default: 20)",
     )
     p.add_argument(
         "--hold-s",
-        type=_positive,
+        type=positive_float,
         default=30.0,
         help="seconds above threshold before the alert (default: 30)",
     )

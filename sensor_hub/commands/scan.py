@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +11,7 @@ from rich_argparse import RawDescriptionRichHelpFormatter
 
 from sensor_hub.ble.discovery import KIND_LABELS, RadioUnavailableError, ScanResult, scan
 from sensor_hub.cli import UserError
+from sensor_hub.commands import positive_float
 
 __all__ = ["register", "run"]
 
@@ -23,16 +23,6 @@ Thingy:52), from its advertised service UUIDs or name.  Needs a radio (BlueZ on 
 """
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``scan`` subcommand."""
     p = subparsers.add_parser(
@@ -41,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=DESCRIPTION,
         formatter_class=RawDescriptionRichHelpFormatter,
     )
-    p.add_argument("--timeout", type=_positive, default=5.0, help="seconds (default: 5)")
+    p.add_argument("--timeout", type=positive_float, default=5.0, help="seconds (default: 5)")
     p.add_argument("--all", action="store_true", help="also list devices of unknown kind")
     p.set_defaults(handler=run)
 
