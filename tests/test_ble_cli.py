@@ -89,3 +89,26 @@ def test_a_corrupt_config_file_gives_one_clear_error(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert str(path) in err[0]
+
+
+def test_run_virtual_with_a_pelvis_sensor_shows_the_relative_angle(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["run", "--virtual", "dips", "--pelvis", "--speed", "40", "--duration", "2.5"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    lumbar = [line for line in lines if line.startswith("lumbar")]
+    pelvis = [line for line in lines if line.startswith("pelvis")]
+    assert len(lumbar) >= 2
+    assert len(pelvis) >= 2
+    assert "lumbar-pelvis" in lumbar[-1]
+    assert "flexion" in pelvis[-1]
+    assert "lumbar-pelvis" not in pelvis[-1]
+    assert lumbar[-1].split()[1] != pelvis[-1].split()[1]  # two sensors
+
+
+def test_pelvis_without_virtual_is_one_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--pelvis"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]]
+    assert "--pelvis needs --virtual" in err[0]

@@ -144,12 +144,7 @@ class SensorHub:
         self.links: dict[Role, SensorLink] = {}
         self.processors: dict[Role, PostureProcessor] = {}
         for spec in sensors:
-            self.processors[spec.role] = PostureProcessor(
-                dataclasses.replace(
-                    base, role=spec.role, sample_rate_hz=float(self.link_config.rate_hz)
-                )
-            )
-            self.links[spec.role] = SensorLink(
+            link = SensorLink(
                 spec.target,
                 transport=transport,
                 config=self.link_config,
@@ -157,6 +152,11 @@ class SensorHub:
                 on_gap=self._gap_handler(spec.role),
                 on_state=self._state_handler(spec.role),
                 clock=clock,
+            )
+            self.links[spec.role] = link
+            # A third-party device runs at its supported rate nearest the configured one.
+            self.processors[spec.role] = PostureProcessor(
+                dataclasses.replace(base, role=spec.role, sample_rate_hz=float(link.rate_hz))
             )
         self._aligner = (
             PelvisAligner(pelvis_max_hold_s) if {Role.LUMBAR, Role.PELVIS} <= set(roles) else None

@@ -52,12 +52,14 @@ from firmware_protocol import (
 )
 from firmware_protocol.constants import ADVERTISED_NAME_PREFIX, RATE_HZ_TO_PERIOD_US
 from firmware_protocol.control import Command
+from sensor_hub.ble.profiles import PROFILES, DeviceProfile, DeviceStream
 from sensor_hub.samples import SampleBlock
 
 __all__ = [
     "RECONNECT_BACKOFF_FACTOR",
     "RECONNECT_BACKOFF_MAX_S",
     "RECONNECT_BACKOFF_MIN_S",
+    "SILENCE_TIMEOUT_S",
     "BleTransport",
     "LinkConfig",
     "LinkError",
@@ -81,6 +83,14 @@ RECONNECT_BACKOFF_FACTOR: Final = 2.0
 #: Never wait longer than this: a wearer coming back into range should see data again within
 #: a few seconds of the sensor's slow (1 s) advertising, not after minutes.
 RECONNECT_BACKOFF_MAX_S: Final = 8.0
+
+#: A sensor that stays connected but sends no IMU data for this long is hung up on and
+#: reconnected (after one START_STREAMING re-sent at half of it).  At 100 Hz a sensor sends
+#: ~9 notifications/s and a STATUS every few seconds, so 10 s of nothing is not interference
+#: but a stalled firmware or a stuck connection: a fresh connection is the only cure left, and
+#: waiting longer than this would leave the wearer unmonitored for longer than a lean takes
+#: to become an alert.
+SILENCE_TIMEOUT_S: Final = 10.0
 
 #: bleak-retry-connector's attempts per connection (it retries transient BlueZ errors itself,
 #: with its own short backoffs); the link's loop above retries beyond that.
@@ -127,10 +137,28 @@ class BleTransport:
 @dataclass(frozen=True, slots=True)
 class SensorTarget:
     """Which sensor to connect to: by address, by advertised name, or (neither) the first
-    device advertising our Posture Service."""
+    device advertising our Posture Service (or, with ``kind``, the first of that kind).
+
+    ``kind`` (a key of :data:`sensor_hub.ble.discovery.KINDS`; ``None`` or ``"ops"``: our
+    sensor) selects a third-party device's profile (:mod:`sensor_hub.ble.profiles`), ``axes``
+    its device-to-body axis mapping (default: the device's recommended lower-back mapping).
+    """
 
     address: str | None = None
     name: str | None = None
+    kind: str | None = None
+    axes: str | None = None
+
+    @property
+    def profile(self) -> DeviceProfile | None:
+        """The third-party device profile, or ``None`` for our own protocol."""
+        if self.kind is None or self.kind == "ops":
+            return None
+        try:
+            return PROFILES[self.kind]
+        except KeyError:
+            kinds = ", ".join(["ops", *PROFILES])
+            raise ValueError(f"unknown device kind {self.kind!r} (one of {kinds})") from None
 
     @classmethod
     def parse(cls, text: str) -> SensorTarget:
@@ -151,6 +179,12 @@ class SensorTarget:
         name = adv.local_name or device.name
         if self.name is not None:
             return name == self.name
+        profile = self.profile
+        if profile is not None:
+            uuids = {u.lower() for u in adv.service_uuids}
+            return bool(uuids & set(profile.service_uuids)) or bool(
+                name and name.startswith(profile.name_prefixes)
+            )
         return Uuids.POSTURE_SERVICE in adv.service_uuids or bool(
             name and name.startswith(ADVERTISED_NAME_PREFIX)
         )
@@ -168,14 +202,19 @@ class LinkConfig:
         scan_timeout_s: one scan for the sensor gives up after this (then backoff, retry).
         time_sync_interval_s: TIME_SYNC (§7.3) on connection and this often while connected.
         command_timeout_s: a control point request without a response after this fails.
+        silence_timeout_s: connected but no IMU data for this long: disconnect and reconnect
+            (START_STREAMING is re-sent once after half of it); see :data:`SILENCE_TIMEOUT_S`.
     """
 
     rate_hz: int = 100
     scan_timeout_s: float = 10.0
     time_sync_interval_s: float = 60.0
     command_timeout_s: float = 5.0
+    silence_timeout_s: float = SILENCE_TIMEOUT_S
 
     def __post_init__(self) -> None:
+        if not self.silence_timeout_s > 0:
+            raise ValueError(f"silence_timeout_s must be positive, got {self.silence_timeout_s}")
         if self.rate_hz not in RATE_HZ_TO_PERIOD_US:
             rates = ", ".join(str(r) for r in RATE_HZ_TO_PERIOD_US)
             raise ValueError(f"rate_hz must be one of {rates}, got {self.rate_hz}")
@@ -215,6 +254,8 @@ class LinkStatus:
     rejected: dict[str, int]
     connections: int
     gaps: int
+    watchdog_restarts: int
+    watchdog_reconnects: int
     data_age_s: float | None
     last_error: str | None
     device_info: dict[str, str]
@@ -231,6 +272,8 @@ def _wall_clock() -> Callable[[], float]:
 class _Counters:
     connections: int = 0
     gaps: int = 0
+    watchdog_restarts: int = 0
+    watchdog_reconnects: int = 0
     control_errors: Counter[str] = field(default_factory=Counter)
 
 
@@ -267,6 +310,14 @@ class SensorLink:
         self._clock_arg = clock
         self._clock: Callable[[], float] = clock or time.time
         self.decoder = StreamDecoder(nominal_period_us=RATE_HZ_TO_PERIOD_US[self.config.rate_hz])
+        #: A third-party device's profile and stream adapter (``None``: our protocol).
+        self.profile = target.profile
+        self.rate_hz = self.config.rate_hz
+        self.device_stream: DeviceStream | None = None
+        if self.profile is not None:
+            self.rate_hz = self.profile.rate_for(self.config.rate_hz)
+            axes = target.axes or self.profile.default_axes
+            self.device_stream = self.profile.new_stream(axes, self.rate_hz)
         self.features: FeaturesPacket | None = None
         self.device_info: dict[str, str] = {}
         self.battery_pct: int | None = None
@@ -282,6 +333,8 @@ class SensorLink:
         self._pending: dict[int, asyncio.Future[ControlResponse]] = {}
         self._token = 0
         self._last_data_s: float | None = None
+        self._last_data_mono_s: float | None = None
+        self._restart_task: asyncio.Task[None] | None = None
         self._last_device_us: int | None = None
         self._disconnected_at_s: float | None = None
         self._control_lock = asyncio.Lock()
@@ -310,8 +363,13 @@ class SensorLink:
     def status(self) -> LinkStatus:
         """A snapshot of the link, at any time."""
         stats = self.decoder.stats
-        client = self._client
+        samples, lost_samples, lost_packets = stats.samples, stats.lost_samples, stats.lost_packets
         rejected = dict(stats.errors)
+        if self.device_stream is not None:
+            device_stats = self.device_stream.stats
+            samples, lost_samples, lost_packets = device_stats.samples, device_stats.lost_samples, 0
+            rejected = dict(device_stats.errors)
+        client = self._client
         for kind, count in self._counters.control_errors.items():
             rejected[f"control_{kind}"] = count
         return LinkStatus(
@@ -321,14 +379,16 @@ class SensorLink:
             connected=self.connected,
             streaming=self._streaming,
             battery_pct=self.battery_pct,
-            rate_hz=self.config.rate_hz,
+            rate_hz=self.rate_hz,
             mtu=client.mtu_size if client is not None and self.connected else None,
-            samples=stats.samples,
-            lost_samples=stats.lost_samples,
-            lost_packets=stats.lost_packets,
+            samples=samples,
+            lost_samples=lost_samples,
+            lost_packets=lost_packets,
             rejected=rejected,
             connections=self._counters.connections,
             gaps=self._counters.gaps,
+            watchdog_restarts=self._counters.watchdog_restarts,
+            watchdog_reconnects=self._counters.watchdog_reconnects,
             data_age_s=self.data_age_s,
             last_error=self.last_error,
             device_info=dict(self.device_info),
@@ -373,6 +433,8 @@ class SensorLink:
 
     async def request(self, command: Command) -> ControlResponse:
         """Send one control point request and wait for its response (matched by token)."""
+        if self.profile is not None:
+            raise LinkError(f"{self.name}: a {self.profile.kind} device has no control point")
         client = self._client
         if client is None or not client.is_connected:
             raise LinkError(f"{self.name}: not connected")
@@ -422,7 +484,8 @@ class SensorLink:
         options: BleakScanner.ExtraArgs = {}
         if self.transport.scanner_backend is not None:
             options["backend"] = self.transport.scanner_backend
-        if target.address is None and target.name is None:  # any sensor: filter by service
+        if target.address is None and target.name is None and self.profile is None:
+            # any posture sensor: filter by service
             options["service_uuids"] = [Uuids.POSTURE_SERVICE]
         device = await BleakScanner.find_device_by_filter(
             target.matches, timeout=self.config.scan_timeout_s, **options
@@ -446,38 +509,50 @@ class SensorLink:
         return client
 
     async def _session(self, client: BleakClient) -> None:
-        await self._set_up(client)
+        await (self._set_up(client) if self.profile is None else self._set_up_device(client))
         self._counters.connections += 1
         self._connected_event.set()
-        log.info(
-            "%s: streaming at %d Hz (ATT_MTU %d)", self.name, self.config.rate_hz, client.mtu_size
-        )
+        log.info("%s: streaming at %d Hz (ATT_MTU %d)", self.name, self.rate_hz, client.mtu_size)
         self._notify_state()
+        loop = asyncio.get_running_loop()
+        started_s = loop.time()
+        next_sync_s = started_s + self.config.time_sync_interval_s
+        silence_timeout_s = self.config.silence_timeout_s
+        restarted = False
         try:
             while True:
-                waiters = {
-                    asyncio.ensure_future(self._disconnected.wait()),
-                    asyncio.ensure_future(self._stop_requested.wait()),
-                }
-                _, pending = await asyncio.wait(
-                    waiters,
-                    timeout=self.config.time_sync_interval_s,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for waiter in pending:
-                    waiter.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+                now_s = loop.time()
+                last_s = max(started_s, self._last_data_mono_s or started_s)
+                if now_s - last_s < silence_timeout_s / 2:
+                    restarted = False  # data flowed since: a later stall gets its own restart
+                watchdog_s = last_s + silence_timeout_s * (1.0 if restarted else 0.5)
+                await self._wait_for_event(min(next_sync_s, watchdog_s) - now_s)
                 if self._stop_requested.is_set():
-                    await self._tear_down(client)
+                    await (
+                        self._tear_down(client)
+                        if self.profile is None
+                        else self._tear_down_device(client)
+                    )
                     return
                 if self._disconnected.is_set():
                     log.warning("%s: disconnected; reconnecting", self.name)
                     return
-                try:
-                    await self._time_sync()
-                except LinkError as exc:
-                    log.warning("%s: periodic time sync failed: %s", self.name, exc)
+                now_s = loop.time()
+                silent_s = now_s - max(started_s, self._last_data_mono_s or started_s)
+                if silent_s >= silence_timeout_s:
+                    await self._watchdog_hang_up(silent_s)
+                    return
+                if silent_s >= silence_timeout_s / 2 and not restarted:
+                    restarted = True
+                    self._watchdog_restart(silent_s)
+                if now_s >= next_sync_s and self.profile is None:
+                    next_sync_s = now_s + self.config.time_sync_interval_s
+                    try:
+                        await self._time_sync()
+                    except LinkError as exc:
+                        log.warning("%s: periodic time sync failed: %s", self.name, exc)
         finally:
+            await self._cancel_restart()
             self._connected_event.clear()
             self._streaming = False
             self._fail_pending()
@@ -485,6 +560,58 @@ class SensorLink:
                 self._client = None
                 self._disconnected_at_s = self._clock()
             self._notify_state()
+
+    async def _wait_for_event(self, timeout_s: float) -> None:
+        """Until the sensor disconnects, a stop is requested, or ``timeout_s`` passes."""
+        waiters = {
+            asyncio.ensure_future(self._disconnected.wait()),
+            asyncio.ensure_future(self._stop_requested.wait()),
+        }
+        _, pending = await asyncio.wait(
+            waiters, timeout=max(0.0, timeout_s), return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- watchdog -------------------------------------------------------------------------------
+
+    def _watchdog_restart(self, silent_s: float) -> None:
+        """Half the silence timeout without data: re-send START_STREAMING once, in the
+        background (a stalled sensor may not answer; the session keeps watching).  A device
+        without a start command (WitMotion, Thingy:52) just waits for the full timeout."""
+        if self.profile is not None and not self.profile.restartable:
+            return
+        log.warning("%s: no IMU data for %.1f s; re-sending START_STREAMING", self.name, silent_s)
+        self._counters.watchdog_restarts += 1
+        self._restart_task = asyncio.get_running_loop().create_task(
+            self._restart_streaming(), name=f"sensor-link restart {self.target}"
+        )
+
+    async def _restart_streaming(self) -> None:
+        try:
+            client, profile, stream = self._client, self.profile, self.device_stream
+            if profile is None:
+                await self._expect_success(StartStreaming())
+            elif client is not None and stream is not None:
+                await profile.restart(client, stream)
+        except _LINK_ERRORS as exc:
+            log.warning("%s: watchdog START_STREAMING failed: %s", self.name, exc)
+
+    async def _cancel_restart(self) -> None:
+        task, self._restart_task = self._restart_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _watchdog_hang_up(self, silent_s: float) -> None:
+        """The whole silence timeout without data: disconnect; the life cycle reconnects."""
+        self._counters.watchdog_reconnects += 1
+        self.last_error = f"no IMU data for {silent_s:.1f} s (watchdog): reconnecting"
+        log.warning("%s: %s", self.name, self.last_error)
+        await self._cancel_restart()
+        await self._close_client()
+        self._disconnected.set()
 
     async def _set_up(self, client: BleakClient) -> None:
         """PROTOCOL.md §3: features and information, subscriptions, time sync, rate, start."""
@@ -505,6 +632,24 @@ class SensorLink:
         await self._expect_success(SetRate(self.config.rate_hz))
         await self._expect_success(StartStreaming())
         self._streaming = True
+
+    async def _set_up_device(self, client: BleakClient) -> None:
+        """A third-party device: its profile sets the rate, subscribes and starts it."""
+        profile, stream = self.profile, self.device_stream
+        assert profile is not None
+        assert stream is not None
+        await profile.start(client, stream, self.rate_hz, self._on_device_data)
+        self._streaming = True
+
+    async def _tear_down_device(self, client: BleakClient) -> None:
+        """A third-party device: its profile stops it and unsubscribes; then disconnect."""
+        profile, stream = self.profile, self.device_stream
+        assert profile is not None
+        assert stream is not None
+        with contextlib.suppress(*_LINK_ERRORS):
+            await profile.stop(client, stream)
+        self._streaming = False
+        await self._close_client()
 
     async def _expect_success(self, command: Command) -> None:
         response = await self.request(command)
@@ -549,7 +694,8 @@ class SensorLink:
     # -- callbacks (run in the event loop by bleak) ---------------------------------------------
 
     def _on_disconnected(self, client: BleakClient) -> None:
-        del client
+        if self._client is not None and client is not self._client:
+            return  # a late callback of a connection the link already closed
         self._disconnected.set()
 
     def _notify_state(self) -> None:
@@ -576,6 +722,7 @@ class SensorLink:
             decoded.packet.period_us,
         )
         self._last_data_s = host_s
+        self._last_data_mono_s = asyncio.get_running_loop().time()
         self._last_device_us = int(decoded.device_time_us[-1])
         if gap is not None:
             self._counters.gaps += 1
@@ -593,6 +740,54 @@ class SensorLink:
                 self._on_samples(self, block)
             except Exception:
                 log.exception("%s: sample consumer failed", self.name)
+
+    def _on_device_data(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        """A third-party device's notification: its stream adapter decodes (and counts and
+        drops bad frames); the link reports gaps and hands the block on."""
+        stream = self.device_stream
+        if stream is None:
+            return
+        host_s = self._clock()
+        stats = stream.stats
+        lost_before, dropped_before = stats.lost_samples, stats.dropped_frames
+        block = stream.feed(bytes(data), host_s)
+        if stats.dropped_frames > dropped_before:
+            log.warning(
+                "%s: dropped %d frame(s) (%s): %s",
+                self.name,
+                stats.dropped_frames - dropped_before,
+                ", ".join(sorted(stats.errors)),
+                bytes(data).hex(),
+            )
+        if block is None or len(block) == 0:
+            return
+        lost = stats.lost_samples - lost_before
+        last_s = self._last_data_s
+        reconnected = self._disconnected_at_s is not None
+        self._disconnected_at_s = None
+        self._last_data_s = float(block.timestamp_s[-1])
+        self._last_data_mono_s = asyncio.get_running_loop().time()
+        if last_s is not None and (reconnected or lost > 0):
+            duration_s = float(block.timestamp_s[0]) - last_s
+            if lost <= 0:  # no device clock: estimate from host time at the configured rate
+                lost = max(0, round(duration_s * self.rate_hz) - 1)
+            self._report_gap(LinkGap(lost, duration_s, reconnected))
+        if self._on_samples is not None:
+            try:
+                self._on_samples(self, block)
+            except Exception:
+                log.exception("%s: sample consumer failed", self.name)
+
+    def _report_gap(self, gap: LinkGap) -> None:
+        self._counters.gaps += 1
+        log.warning(
+            "%s: gap of %.2f s, %d samples lost%s",
+            self.name,
+            gap.duration_s,
+            gap.lost_samples,
+            " (reconnected)" if gap.reconnected else "",
+        )
+        self._call(self._on_gap, gap)
 
     def _gap(
         self, restarted: bool, lost: int, host_s: float, first_device_us: int, period_us: int | None

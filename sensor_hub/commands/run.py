@@ -3,7 +3,9 @@
 Sensors come from ``--sensor NAME_OR_ADDRESS[=role]`` (repeatable), else the remembered
 sensors (``sensor_hub.ble.paired``), else the first posture sensor found (lumbar).
 ``--virtual SCENARIO`` puts a virtual sensor replaying a simulated wearer on Bumble's
-in-process link instead of the radio, to try the hub without hardware.
+in-process link instead of the radio, to try the hub without hardware; ``--pelvis [SCENARIO]``
+adds a second, pelvis, virtual sensor (default scenario ``pelvis_standing``), so the status
+lines show the lumbar − pelvis angle.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sensor_hub.ble.hub import SensorHub, SensorSpec
 from sensor_hub.ble.link import BleTransport, LinkConfig, SensorTarget
 from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
 from sensor_hub.cli import UserError
+from sensor_hub.commands import positive_float
 from sensor_hub.processing import Activity, Band, Role
 from sensor_hub.simulate import SCENARIOS, simulate
 from sensor_hub.virtual import VirtualSensor
@@ -32,6 +35,12 @@ log = logging.getLogger(__name__)
 
 #: Seconds of scanning that prove the radio works before the hub starts.
 _RADIO_PROBE_S = 0.5
+#: The virtual pelvis sensor's scenario when ``--pelvis`` names none: a sacral sensor.
+_PELVIS_SCENARIO = "pelvis_standing"
+#: Host seconds a pelvis angle is held for the lumbar − pelvis difference (the hub's default,
+#: 0.1 s); in accelerated replay the arrival jitter between the sensors is multiplied by the
+#: speed in device time, so the virtual run holds it ``speed`` times longer.
+_PELVIS_HOLD_S = 0.1
 
 DESCRIPTION = """\
 Connect to the posture sensors, stream, estimate angles and activity, detect sustained
@@ -43,7 +52,8 @@ band, episode state, data age, battery, lost and rejected counts.  Ctrl-C stops 
 Sensors: --sensor NAME_OR_ADDRESS[=lumbar|pelvis] (repeatable); else the remembered sensors
 ($POSTURE_HUB_CONFIG_DIR/sensors.json); else the first posture sensor found, as lumbar.
 --virtual SCENARIO replays a simulated wearer from a virtual sensor on an in-process link
-(no radio needed).  See docs/ble.md.
+(no radio needed); add --pelvis [SCENARIO] for a second, pelvis, virtual sensor (default
+pelvis_standing) and the lumbar - pelvis angle.  See docs/ble.md.
 """
 
 EPILOG = """\
@@ -51,6 +61,7 @@ examples:
   posture-hub run
   posture-hub run --sensor OPS-1A2B=lumbar --sensor F0:4F:50:53:00:02=pelvis --remember
   posture-hub run --virtual dips --speed 20 --duration 30
+  posture-hub run --virtual dips --pelvis --speed 20 --duration 30
 """
 
 
@@ -64,16 +75,6 @@ def parse_sensor(text: str) -> SensorSpec:
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise argparse.ArgumentTypeError(f"unknown role {role!r} (one of {roles})") from None
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,10 +100,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=list(SCENARIOS),
         help=f"use a virtual sensor replaying this scenario ({', '.join(SCENARIOS)})",
     )
-    p.add_argument("--speed", type=_positive, default=1.0, help="virtual replay speed (default: 1)")
+    p.add_argument(
+        "--pelvis",
+        metavar="SCENARIO",
+        nargs="?",
+        const=_PELVIS_SCENARIO,
+        choices=list(SCENARIOS),
+        help=f"with --virtual: add a pelvis virtual sensor replaying this scenario "
+        f"(default: {_PELVIS_SCENARIO}); the status lines show lumbar - pelvis",
+    )
+    p.add_argument(
+        "--speed", type=positive_float, default=1.0, help="virtual replay speed (default: 1)"
+    )
     p.add_argument("--rate", type=int, choices=(25, 50, 100, 200), default=100, help="Hz")
-    p.add_argument("--duration", type=_positive, help="stop after this many seconds")
-    p.add_argument("--interval", type=_positive, default=1.0, help="seconds between status lines")
+    p.add_argument("--duration", type=positive_float, help="stop after this many seconds")
+    p.add_argument(
+        "--interval", type=positive_float, default=1.0, help="seconds between status lines"
+    )
     p.add_argument(
         "--remember", action="store_true", help="remember the connected sensors (sensors.json)"
     )
@@ -161,6 +175,8 @@ def _specs(args: argparse.Namespace, store: PairedStore) -> list[SensorSpec]:
 async def _main(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     store = PairedStore()
+    if args.pelvis is not None and args.virtual is None:
+        raise UserError("--pelvis needs --virtual (real sensors: --sensor NAME=pelvis)")
     if args.virtual is None:
         specs = _specs(args, store)
         try:
@@ -170,16 +186,26 @@ async def _main(args: argparse.Namespace) -> int:
         return await _run_hub(args, console, specs, BleTransport(), store)
     if args.verbose < 2:  # Bumble warns about notifications racing the unsubscription
         logging.getLogger("bumble").setLevel(logging.ERROR)
-    block = simulate(args.virtual, seed=0, imu_errors=False).block
+    scenarios = {Role.LUMBAR: args.virtual}
+    if args.pelvis is not None:
+        scenarios[Role.PELVIS] = args.pelvis
     async with VirtualAir() as air:
-        sensor = VirtualSensor(block, speed=args.speed, loop=True)
-        await sensor.start(air)
+        sensors: dict[Role, VirtualSensor] = {}
         try:
-            specs = [SensorSpec(SensorTarget(name=sensor.name), Role.LUMBAR)]
+            for role, scenario in scenarios.items():
+                block = simulate(scenario, seed=0, imu_errors=False).block
+                sensors[role] = VirtualSensor(block, speed=args.speed, loop=True)
+                await sensors[role].start(air)
+            specs = [
+                SensorSpec(SensorTarget(address=sensor.address), role)
+                for role, sensor in sensors.items()
+            ]
             transport = BleTransport(scanner_backend(air), client_backend(air))
-            return await _run_hub(args, console, specs, transport, store)
+            hold_s = _PELVIS_HOLD_S * max(1.0, args.speed)
+            return await _run_hub(args, console, specs, transport, store, hold_s)
         finally:
-            await sensor.stop()
+            for sensor in sensors.values():
+                await sensor.stop()
 
 
 async def _run_hub(
@@ -188,8 +214,14 @@ async def _run_hub(
     specs: list[SensorSpec],
     transport: BleTransport,
     store: PairedStore,
+    pelvis_max_hold_s: float = _PELVIS_HOLD_S,
 ) -> int:
-    hub = SensorHub(specs, transport=transport, link_config=LinkConfig(rate_hz=args.rate))
+    hub = SensorHub(
+        specs,
+        transport=transport,
+        link_config=LinkConfig(rate_hz=args.rate),
+        pelvis_max_hold_s=pelvis_max_hold_s,
+    )
     loop = asyncio.get_running_loop()
     end = None if args.duration is None else loop.time() + args.duration
     async with hub:

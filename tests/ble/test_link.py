@@ -307,3 +307,76 @@ def test_a_sensor_that_never_appears_is_retried_until_stop() -> None:
             await link.stop()
 
     run(body)
+
+
+class SilentThisConnection(LinkFaults):
+    """``faults.silent`` for the current connection only: the sensor stays connected and
+    sends nothing (no IMU data, status or control responses) until the hub reconnects."""
+
+    def __init__(self, sensor: VirtualSensor) -> None:
+        self._sensor = sensor
+        self._connection = sensor.connections
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def silent(self) -> bool:
+        return self._sensor.connections == self._connection
+
+    @silent.setter
+    def silent(self, value: bool) -> None:
+        del value
+
+
+def test_watchdog_restarts_streaming_then_reconnects_a_silent_sensor() -> None:
+    async def body() -> None:
+        async with (
+            sensor_on_air(speed=5.0, loop=True) as (air, sensor),
+            linked(air, sensor, silence_timeout_s=1.0) as (link, got),
+        ):
+            await got.until(lambda: got.samples >= 100)
+            sensor.faults = SilentThisConnection(sensor)
+            assert sensor.faults.silent
+            await got.until(lambda: bool(got.gaps), timeout=10.0)
+            before = got.samples
+            await got.until(lambda: got.samples >= before + 100)
+            status = link.status()
+            assert link.connected
+        (gap,) = got.gaps
+        assert gap.reconnected
+        assert 1.0 <= gap.duration_s < 5.0
+        assert status.watchdog_restarts == 1
+        assert status.watchdog_reconnects == 1
+        assert status.connections == 2
+        assert sensor.connections == 2
+        assert status.last_error is not None
+        assert "watchdog" in status.last_error
+        # START_STREAMING re-sent once while silent (unanswered), then again on reconnection.
+        starts = [
+            e
+            for e in sensor.firmware.exchanges
+            if e.request and e.request.opcode == Opcode.START_STREAMING
+        ]
+        assert len(starts) == 3
+
+    run(body)
+
+
+def test_watchdog_restart_alone_resumes_a_sensor_that_stopped_streaming() -> None:
+    async def body() -> None:
+        async with (
+            sensor_on_air(speed=5.0, loop=True) as (air, sensor),
+            linked(air, sensor, silence_timeout_s=1.0) as (link, got),
+        ):
+            await got.until(lambda: got.samples >= 100)
+            response = await link.request(StopStreaming())  # the sensor stops by itself
+            assert response.result is ResultCode.SUCCESS
+            await got.until(lambda: bool(got.gaps), timeout=5.0)
+            status = link.status()
+        (gap,) = got.gaps
+        assert not gap.reconnected
+        assert 0.5 <= gap.duration_s < 1.0
+        assert status.watchdog_restarts == 1
+        assert status.watchdog_reconnects == 0
+        assert status.connections == 1
+
+    run(body)
