@@ -725,21 +725,8 @@ class SensorLink:
         self._last_data_mono_s = asyncio.get_running_loop().time()
         self._last_device_us = int(decoded.device_time_us[-1])
         if gap is not None:
-            self._counters.gaps += 1
-            log.warning(
-                "%s: gap of %.2f s, %d samples lost%s",
-                self.name,
-                gap.duration_s,
-                gap.lost_samples,
-                " (reconnected)" if gap.reconnected else "",
-            )
-            self._call(self._on_gap, gap)
-        block = SampleBlock(decoded.host_time_s, decoded.acc_mps2, decoded.gyr_rads)
-        if self._on_samples is not None:
-            try:
-                self._on_samples(self, block)
-            except Exception:
-                log.exception("%s: sample consumer failed", self.name)
+            self._report_gap(gap)
+        self._deliver(SampleBlock(decoded.host_time_s, decoded.acc_mps2, decoded.gyr_rads))
 
     def _on_device_data(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
         """A third-party device's notification: its stream adapter decodes (and counts and
@@ -772,6 +759,10 @@ class SensorLink:
             if lost <= 0:  # no device clock: estimate from host time at the configured rate
                 lost = max(0, round(duration_s * self.rate_hz) - 1)
             self._report_gap(LinkGap(lost, duration_s, reconnected))
+        self._deliver(block)
+
+    def _deliver(self, block: SampleBlock) -> None:
+        """Hand a block to the consumer; a failing consumer is logged, never fatal."""
         if self._on_samples is not None:
             try:
                 self._on_samples(self, block)

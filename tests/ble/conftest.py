@@ -26,6 +26,7 @@ from firmware_protocol import (
 )
 from firmware_protocol.control import Command
 from sensor_hub.ble import BumbleClient, BumbleScanner, VirtualAir
+from sensor_hub.ble.link import LinkGap, SensorLink
 from sensor_hub.samples import SampleBlock
 from sensor_hub.simulate import simulate
 from sensor_hub.virtual import AdvertisingTiming, VirtualSensor
@@ -120,3 +121,33 @@ async def connected(
     device = await find(air, sensor.name)
     async with BleakClient(device, backend=BumbleClient, air=air, **kwargs) as client:
         yield client
+
+
+class Collector:
+    """The link's consumer: blocks and gaps as they come."""
+
+    def __init__(self) -> None:
+        self.blocks: list[SampleBlock] = []
+        self.gaps: list[LinkGap] = []
+        self.changed = asyncio.Event()
+
+    def on_samples(self, _: SensorLink, block: SampleBlock) -> None:
+        self.blocks.append(block)
+        self.changed.set()
+
+    def on_gap(self, _: SensorLink, gap: LinkGap) -> None:
+        self.gaps.append(gap)
+        self.changed.set()
+
+    def on_state(self, _: SensorLink) -> None:
+        self.changed.set()
+
+    @property
+    def samples(self) -> int:
+        return sum(len(b) for b in self.blocks)
+
+    async def until(self, predicate: Any, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()

@@ -19,49 +19,17 @@ from sensor_hub.ble.link import (
     RECONNECT_BACKOFF_MIN_S,
     BleTransport,
     LinkConfig,
-    LinkGap,
     SensorLink,
     SensorTarget,
     reconnect_delay_s,
 )
-from sensor_hub.samples import SampleBlock
 from sensor_hub.virtual import LinkFaults, VirtualSensor
 
-from .conftest import run, sensor_on_air, wearer_block
+from .conftest import Collector, run, sensor_on_air, wearer_block
 
 
 def transport(air: VirtualAir) -> BleTransport:
     return BleTransport(scanner_backend(air), client_backend(air))
-
-
-class Collector:
-    """The link's consumer: blocks and gaps as they come."""
-
-    def __init__(self) -> None:
-        self.blocks: list[SampleBlock] = []
-        self.gaps: list[LinkGap] = []
-        self.changed = asyncio.Event()
-
-    def on_samples(self, _: SensorLink, block: SampleBlock) -> None:
-        self.blocks.append(block)
-        self.changed.set()
-
-    def on_gap(self, _: SensorLink, gap: LinkGap) -> None:
-        self.gaps.append(gap)
-        self.changed.set()
-
-    def on_state(self, _: SensorLink) -> None:
-        self.changed.set()
-
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
-    async def until(self, predicate: Any, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
 
 @asynccontextmanager

@@ -18,7 +18,6 @@ from sensor_hub.ble.link import (
     BleTransport,
     LinkConfig,
     LinkError,
-    LinkGap,
     SensorLink,
     SensorTarget,
 )
@@ -26,10 +25,9 @@ from sensor_hub.ble.profiles import PROFILES
 from sensor_hub.devices import movella_dot, thingy52
 from sensor_hub.devices import witmotion as wit
 from sensor_hub.processing import Role
-from sensor_hub.samples import SampleBlock
 from sensor_hub.virtual import DotTwin, ThingyTwin, ThirdPartyTwin, WitMotionTwin
 
-from .conftest import run, wearer_block
+from .conftest import Collector, run, wearer_block
 
 G = 9.80665
 #: Half an LSB of each device's scale (rounding), m/s^2 and rad/s.
@@ -41,32 +39,6 @@ TOLS = {
 TWINS = {"witmotion": WitMotionTwin, "movella_dot": DotTwin, "thingy52": ThingyTwin}
 #: The link asks for 50 Hz: WitMotion and Thingy:52 run at it, the DOT at its nearest (60).
 DEVICE_RATE = {"witmotion": 50, "movella_dot": 60, "thingy52": 50}
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.blocks: list[SampleBlock] = []
-        self.gaps: list[LinkGap] = []
-        self.changed = asyncio.Event()
-
-    def on_samples(self, _: SensorLink, block: SampleBlock) -> None:
-        self.blocks.append(block)
-        self.changed.set()
-
-    def on_gap(self, _: SensorLink, gap: LinkGap) -> None:
-        self.gaps.append(gap)
-        self.changed.set()
-
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
-    async def until(self, predicate: object, timeout: float = 10.0) -> None:
-        assert callable(predicate)
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
 
 async def hang_up(twin: ThirdPartyTwin) -> None:
