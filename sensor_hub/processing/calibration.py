@@ -16,8 +16,9 @@ neutral) is the sagittal one as soon as forward/backward tilting outweighs sidew
 Samples teach it while upright and tilted between ``axis_learn_min_deg`` and
 ``axis_learn_max_deg``; the estimate is used once there are ``axis_learn_min_s`` of them and
 the scatter is ``axis_learn_min_anisotropy`` times longer than wide, and only within
-``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the case's
-axis is used.  The neutral itself is never re-learned automatically, so a slouch can never
+``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the wearer's
+left learned from walking turns (:mod:`.turns`) gives it, if the wearer has walked and turned,
+and otherwise the case's axis is used.  The neutral itself is never re-learned automatically, so a slouch can never
 become "neutral".
 
 **Validity.** A gap in the data longer than ``calibration_gap_s`` (sensor out of range, taken
@@ -80,6 +81,7 @@ class CalibrationState:
     scatter: tuple[float, float, float] = (0.0, 0.0, 0.0)  # Σ db², Σ db·dl, Σ dl²
     learn_count: float = 0.0
     yaw_rad: float = 0.0  # learned rotation of the backward axis from the case's, about up
+    bend_learned: bool = False  # yaw_rad comes from forward bends (else from turns, or none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +230,13 @@ class Calibrator:
         up: FloatArray,
         status: NDArray[np.uint8],
         upright: NDArray[np.bool_],
+        turn_left: FloatArray | None = None,
     ) -> FloatArray:
-        """Per-sample backward axis ``(n, 3)``, learning the mounting yaw from ``g``."""
+        """Per-sample backward axis ``(n, 3)``, learning the mounting yaw from ``g``.
+
+        ``turn_left`` ``(n, 3)`` is the wearer's left learned from walking turns
+        (:mod:`.turns`; NaN where not known): the forward axis until a bend teaches one.
+        """
         cfg, st = self._cfg, self._state
         n = g.shape[0]
         b_case, l_case = _case_axes(up)
@@ -261,15 +268,35 @@ class Calibrator:
         )
         idx = np.where(usable, np.arange(n), -1)
         last = np.maximum.accumulate(idx)
-        yaw_now = np.where(last >= 0, yaw[np.maximum(last, 0)], st.yaw_rad)
+        bend_known = (last >= 0) | st.bend_learned
+        yaw_bend = np.where(last >= 0, yaw[np.maximum(last, 0)], st.yaw_rad)
+        yaw_turn = self._turn_yaw(turn_left, up, b_case, l_case)
+        yaw_now = np.where(
+            bend_known, yaw_bend, np.where(np.isfinite(yaw_turn), yaw_turn, st.yaw_rad)
+        )
         backward = np.cos(yaw_now)[:, None] * b_case + np.sin(yaw_now)[:, None] * l_case
         self._state = replace(
             st,
             scatter=(float(s_bb[-1]), float(s_bl[-1]), float(s_ll[-1])),
             learn_count=float(cnt[-1]),
             yaw_rad=float(yaw_now[-1]),
+            bend_learned=bool(bend_known[-1]),
         )
         return backward
+
+    def _turn_yaw(
+        self, turn_left: FloatArray | None, up: FloatArray, b_case: FloatArray, l_case: FloatArray
+    ) -> FloatArray:
+        """The yaw (rad) that makes the frame's left the turns' left; NaN where unknown or
+        beyond ``max_mount_yaw_deg``."""
+        n = up.shape[0]
+        if turn_left is None:
+            return np.full(n, np.nan)
+        # left(yaw) = cos(yaw)·l_case − sin(yaw)·b_case (left = backward × up).
+        yaw = np.arctan2(
+            -np.einsum("ij,ij->i", turn_left, b_case), np.einsum("ij,ij->i", turn_left, l_case)
+        )
+        return np.where(np.abs(yaw) <= np.radians(self._cfg.max_mount_yaw_deg), yaw, np.nan)
 
     @property
     def yaw_deg(self) -> float:

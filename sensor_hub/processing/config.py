@@ -73,9 +73,10 @@ class ProcessingConfig:
     walking_off_s: float = 2.0
     #: The orientation filter's accelerometer time constant (s), normally and in a steady gait:
     #: gait, setting off and turning accelerate the trunk, which a 3 s time constant lets
-    #: tip the inclination by about 1° (10 s: 0.6-0.7° on the simulator's walks).
+    #: tip the inclination by about 1°; longer lets gyroscope bias errors grow (7 s was the
+    #: best on the simulator's walks once turns are compensated, see turns.py).
     tau_acc_s: float = 3.0
-    walking_tau_acc_s: float = 10.0
+    walking_tau_acc_s: float = 7.0
 
     # --- sustained-posture detector ----------------------------------------------------------
     threshold_deg: float = 20.0

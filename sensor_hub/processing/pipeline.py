@@ -2,7 +2,8 @@
 
 ``PostureProcessor.process(block)`` runs, for one sensor:
 
-1. walking (:mod:`.activity`, from the accelerometer alone), then orientation
+1. walking (:mod:`.activity`, from the accelerometer alone), the centripetal acceleration of
+   walking turns removed (:mod:`.turns`), then orientation
    (:mod:`.orientation`, trusting the accelerometer less while walking) on a uniform time
    grid — short gaps (dropped samples) are bridged by linear interpolation so the integration
    of the gyroscope stays right; across a longer gap the inclination restarts from the
@@ -38,6 +39,7 @@ from sensor_hub.processing.orientation import (
     OrientationParams,
     OrientationState,
 )
+from sensor_hub.processing.turns import TurnCompensator, TurnState
 from sensor_hub.samples import FloatArray, SampleBlock
 
 __all__ = ["PostureBlock", "PostureProcessor", "ProcessorState"]
@@ -71,6 +73,7 @@ class ProcessorState:
     calibration: CalibrationState
     activity: ActivityState
     detector: DetectorState
+    turns: TurnState
 
 
 class PostureProcessor:
@@ -83,6 +86,7 @@ class PostureProcessor:
         self._calibrator = Calibrator(self.config)
         self._activity = ActivityClassifier(self.config)
         self._detector = EpisodeDetector(self.config)
+        self._turns = TurnCompensator(self.config)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -93,6 +97,7 @@ class PostureProcessor:
             calibration=self._calibrator.get_state(),
             activity=self._activity.get_state(),
             detector=self._detector.get_state(),
+            turns=self._turns.get_state(),
         )
 
     def set_state(self, state: ProcessorState) -> None:
@@ -105,6 +110,7 @@ class PostureProcessor:
         self._calibrator.set_state(state.calibration)
         self._activity.set_state(state.activity)
         self._detector.set_state(state.detector)
+        self._turns.set_state(state.turns)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -124,14 +130,15 @@ class PostureProcessor:
         acc = np.ascontiguousarray(block.acc_mps2, dtype=np.float64)
         gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
         walking, steady_gait = self._activity.gait(t, acc)
-        quat = self._orient(t, gyr, acc, steady_gait)
+        turns = self._turns.update(acc, gyr, steady_gait)
+        quat = self._orient(t, gyr, turns.acc_mps2, steady_gait)
         g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
         up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
         activity = self._activity.classify(t, cos_tilt, walking)
         status = self._calibrator.check_walking(cos_tilt, activity == Activity.WALKING, status)
         upright = activity == Activity.UPRIGHT
-        backward = self._calibrator.frames(g, up, status, upright)
+        backward = self._calibrator.frames(g, up, status, upright, turns.left)
         left = np.cross(backward, up)
         g_u = cos_tilt
         g_l = np.einsum("ij,ij->i", g, left)
