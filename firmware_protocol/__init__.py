@@ -36,6 +36,7 @@ from firmware_protocol.constants import (
     ResultCode,
     StatusFlags,
     Uuids,
+    haptic_pattern_ms,
     max_block_samples,
 )
 from firmware_protocol.control import (
@@ -123,6 +124,7 @@ __all__ = [
     "encode_imu_block",
     "encode_imu_compact",
     "encode_status",
+    "haptic_pattern_ms",
     "max_block_samples",
     "packet_type_of",
     "validate_command",

@@ -15,6 +15,8 @@ __all__ = [
     "ACC_RANGE_G",
     "COMPACT_PACKET_SIZE",
     "GYRO_RANGE_DPS",
+    "HAPTIC_GAP_MS",
+    "HAPTIC_SHAPES",
     "IMU_BLOCK_HEADER_SIZE",
     "PROTOCOL_VERSION",
     "RATE_HZ_TO_PERIOD_US",
@@ -31,6 +33,7 @@ __all__ = [
     "Uuids",
     "acc_scale_mps2_per_lsb",
     "gyro_scale_rads_per_lsb",
+    "haptic_pattern_ms",
     "max_block_samples",
 ]
 
@@ -161,6 +164,26 @@ class HapticPattern(IntEnum):
     TRIPLE = 2
     LONG = 3
     RAMP = 4
+
+
+#: Pause between the pulses of a haptic pattern (§7.1).
+HAPTIC_GAP_MS: Final = 100
+#: Pattern -> (number of pulses, duration multiplier of each pulse) (§7.1).
+HAPTIC_SHAPES: Final = MappingProxyType(
+    {
+        HapticPattern.SINGLE: (1, 1),
+        HapticPattern.DOUBLE: (2, 1),
+        HapticPattern.TRIPLE: (3, 1),
+        HapticPattern.LONG: (1, 3),
+        HapticPattern.RAMP: (4, 1),
+    }
+)
+
+
+def haptic_pattern_ms(pattern: HapticPattern, duration_ms: int) -> int:
+    """How long a HAPTIC_PULSE keeps the motor busy (§7.1): pulses, stretch and gaps."""
+    pulses, stretch = HAPTIC_SHAPES[pattern]
+    return pulses * duration_ms * stretch + (pulses - 1) * HAPTIC_GAP_MS
 
 
 #: Accelerometer full-scale range code -> +/- g.

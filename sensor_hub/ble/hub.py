@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
 
-from firmware_protocol import HapticPattern, ResultCode
+from firmware_protocol import HapticPattern, ResultCode, haptic_pattern_ms
 from sensor_hub.ble.link import (
     BleTransport,
     LinkConfig,
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 #: Outputs an async-iterator subscriber may fall behind by; beyond it the oldest are dropped
 #: (a slow consumer must not grow the hub's memory without bound).
 OUTPUT_QUEUE_SIZE: Final = 1000
+#: The result recorded for an alert that came while the motor still ran the previous pattern:
+#: the wearer is being buzzed already, and the sensor would answer BUSY (§7.1).
+MERGED: Final = "merged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,10 @@ class AlertHaptic:
     pattern: HapticPattern = HapticPattern.DOUBLE
     intensity_pct: int = 80
     duration_ms: int = 300
+
+
+#: The pulse sent on alerts unless the hub is told otherwise.
+DEFAULT_ALERT_HAPTIC: Final = AlertHaptic()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -129,7 +137,7 @@ class SensorHub:
         transport: BleTransport | None = None,
         link_config: LinkConfig | None = None,
         processing: ProcessingConfig | None = None,
-        alert_haptic: AlertHaptic | None = None,
+        alert_haptic: AlertHaptic | None = DEFAULT_ALERT_HAPTIC,
         clock: Callable[[], float] | None = None,
         pelvis_max_hold_s: float = 0.1,
     ) -> None:
@@ -140,7 +148,7 @@ class SensorHub:
             raise ValueError(f"each role may be worn once, got {', '.join(roles)}")
         self.link_config = link_config or LinkConfig()
         base = processing or ProcessingConfig()
-        self.alert_haptic = alert_haptic if alert_haptic is not None else AlertHaptic()
+        self.alert_haptic = alert_haptic
         self.links: dict[Role, SensorLink] = {}
         self.processors: dict[Role, PostureProcessor] = {}
         for spec in sensors:
@@ -170,6 +178,7 @@ class SensorHub:
         self._listeners: list[Callable[[HubOutput], None]] = []
         self._queues: list[asyncio.Queue[HubOutput | _Closed]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._motor_busy_until: dict[Role, float] = {}  # loop time, per pulsed sensor
         self._running = False
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -291,16 +300,36 @@ class SensorHub:
                 self._alert(role)
 
     def _alert(self, role: Role) -> None:
-        """Pulse the wearer's lumbar sensor (or the only one) for an alert of ``role``."""
-        if self.alert_haptic is None or not self._running:
-            return
+        if self._running:
+            self.pulse(role)
+
+    def pulse(self, alerted: Role, haptic: AlertHaptic | None = None) -> bool:
+        """Buzz the wearer's lumbar sensor (or the only one) for an alert of ``alerted``, with
+        ``haptic`` (default: the hub's ``alert_haptic``); the result lands in
+        ``haptic_results``.  Returns False, and records :data:`MERGED`, when the motor still
+        runs the previous pattern: the wearer is being buzzed already.  Call it on the hub's
+        event loop."""
+        haptic = haptic or self.alert_haptic
+        if haptic is None:
+            return False
         target = Role.LUMBAR if Role.LUMBAR in self.links else next(iter(self.links))
-        task = asyncio.get_running_loop().create_task(self._pulse(target, role))
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._motor_busy_until.get(target, -math.inf):
+            name = self.links[target].name
+            log.info("%s: alert (%s) merged into the pulse running", name, alerted)
+            self.haptic_results.append((alerted, MERGED))
+            return False
+        # Busy from now (until the response tells when the pattern really started).
+        pattern_s = haptic_pattern_ms(haptic.pattern, haptic.duration_ms) / 1000.0
+        self._motor_busy_until[target] = loop.time() + self.link_config.command_timeout_s
+        task = loop.create_task(self._pulse(target, alerted, haptic, pattern_s))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
-    async def _pulse(self, target: Role, alerted: Role) -> None:
-        haptic = self.alert_haptic
+    async def _pulse(
+        self, target: Role, alerted: Role, haptic: AlertHaptic, pattern_s: float
+    ) -> None:
         link = self.links[target]
         try:
             result: ResultCode | str = await link.haptic(
@@ -308,5 +337,8 @@ class SensorHub:
             )
         except LinkError as exc:
             result = str(exc)
+        # The pattern runs from the device's SUCCESS; anything else leaves the motor free.
+        busy = pattern_s if result is ResultCode.SUCCESS else 0.0
+        self._motor_busy_until[target] = asyncio.get_running_loop().time() + busy
         log.info("%s: alert (%s) -> haptic pulse: %s", link.name, alerted, result)
         self.haptic_results.append((alerted, result))

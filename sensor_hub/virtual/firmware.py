@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final
 
 import numpy as np
@@ -44,6 +43,7 @@ from firmware_protocol import (
     decode_control_request,
     encode_imu_block,
     encode_imu_compact,
+    haptic_pattern_ms,
     max_block_samples,
     validate_command,
 )
@@ -66,18 +66,6 @@ __all__ = [
 LATENCY_US: Final = 100_000
 #: Battery level at or below which haptic pulses are refused (NOT_PERMITTED) unless charging.
 CRITICAL_BATTERY_PCT: Final = 2
-#: Pause between the pulses of a haptic pattern.
-HAPTIC_GAP_MS: Final = 100
-#: Pattern -> (number of pulses, duration multiplier of each pulse).
-HAPTIC_SHAPES: Final = MappingProxyType(
-    {
-        HapticPattern.SINGLE: (1, 1),
-        HapticPattern.DOUBLE: (2, 1),
-        HapticPattern.TRIPLE: (3, 1),
-        HapticPattern.LONG: (1, 3),
-        HapticPattern.RAMP: (4, 1),
-    }
-)
 _FULL_SCALE: Final = (-32768, 32767)
 _REQUEST_FRAME: Final = frame_byte(PacketType.CONTROL_REQUEST)
 _CRC: Final = struct.Struct("<H")
@@ -291,8 +279,7 @@ class Firmware:
         if now_us < self._haptic_busy_until_us:
             return ResultCode.BUSY
         pattern = HapticPattern(command.pattern)
-        pulses, stretch = HAPTIC_SHAPES[pattern]
-        total_ms = pulses * command.duration_ms * stretch + (pulses - 1) * HAPTIC_GAP_MS
+        total_ms = haptic_pattern_ms(pattern, command.duration_ms)
         self._haptic_busy_until_us = now_us + total_ms * 1000
         self.haptics.append(
             HapticEvent(now_us, pattern, command.intensity_pct, command.duration_ms)

@@ -11,6 +11,7 @@ import pytest
 from firmware_protocol import HapticPattern, ResultCode
 from sensor_hub.ble import VirtualAir, client_backend, scanner_backend
 from sensor_hub.ble.hub import (
+    MERGED,
     AlertHaptic,
     EpisodeUpdate,
     HubOutput,
@@ -92,11 +93,13 @@ def test_two_sensors_give_an_aligned_relative_angle_and_an_alert_pulses_the_lumb
             250,
         )
         assert pelvis.firmware.haptics == []
-        # Every alert pulses the lumbar sensor; one that comes while the motor is still busy
-        # with the other sensor's alert is answered BUSY, as the spec says.
+        # Every alert pulses the lumbar sensor; one that comes while the motor still runs the
+        # other sensor's pattern is merged into it (the sensor would answer BUSY).
         assert any(role is Role.LUMBAR for role, _ in hub.haptic_results)
-        assert ResultCode.SUCCESS in {result for _, result in hub.haptic_results}
-        assert {result for _, result in hub.haptic_results} <= {ResultCode.SUCCESS, ResultCode.BUSY}
+        results = [result for _, result in hub.haptic_results]
+        assert ResultCode.SUCCESS in results
+        assert set(results) <= {ResultCode.SUCCESS, MERGED}
+        assert results.count(ResultCode.SUCCESS) == len(lumbar.firmware.haptics)
         alerts = [
             o for o in seen if isinstance(o, EpisodeUpdate) and o.event.phase is Phase.ALERTED
         ]
@@ -130,3 +133,40 @@ def test_one_role_per_sensor() -> None:
         SensorHub([spec, spec])
     with pytest.raises(ValueError, match="at least one sensor"):
         SensorHub([])
+
+
+def test_an_alert_while_the_motor_runs_is_merged_and_the_next_one_buzzes_again() -> None:
+    async def body() -> None:
+        async with VirtualAir() as air:
+            sensor = VirtualSensor(dips_block(), speed=1.0, advertising=FAST_ADVERTISING)
+            await sensor.start(air)
+            haptic = AlertHaptic(HapticPattern.DOUBLE, 60, 100)  # 2 x 100 ms + 100 ms gap
+            hub = SensorHub(
+                [SensorSpec(SensorTarget(name=sensor.name))],
+                transport=transport(air),
+                alert_haptic=haptic,
+            )
+            async with hub:
+                await hub.wait_connected(5.0)
+                assert hub.pulse(Role.LUMBAR) is True
+                assert hub.pulse(Role.PELVIS) is False  # the first pattern still runs
+                await sensor.wait_for(lambda: len(sensor.firmware.haptics) == 1, timeout=5.0)
+                for _ in range(200):  # the response, then the pattern's 0.3 s
+                    if hub.pulse(Role.LUMBAR):
+                        break
+                    await asyncio.sleep(0.01)
+                await sensor.wait_for(lambda: len(sensor.firmware.haptics) == 2, timeout=5.0)
+                for _ in range(200):
+                    if len(hub.haptic_results) >= 3 and hub.haptic_results[-1][1] != MERGED:
+                        break
+                    await asyncio.sleep(0.01)
+            await sensor.wait_for(lambda: not sensor.connected)
+            await sensor.stop()
+        results = [result for _, result in hub.haptic_results]
+        # Never BUSY: every request the sensor saw, it accepted.
+        assert hub.haptic_results[0] == (Role.PELVIS, MERGED)  # recorded at once
+        assert results.count(ResultCode.SUCCESS) == 2
+        assert len(sensor.firmware.haptics) == 2
+        assert set(results) <= {ResultCode.SUCCESS, MERGED}
+
+    run(body)
