@@ -1,6 +1,6 @@
 """``posture-hub run``: connect to the sensors, run the pipeline, print status lines.
 
-Sensors come from ``--sensor NAME_OR_ADDRESS[=role]`` (repeatable), else the remembered
+Sensors come from ``--sensor [KIND/]NAME_OR_ADDRESS[=role]`` (repeatable), else the remembered
 sensors (``sensor_hub.ble.paired``), else the first posture sensor found (lumbar).
 ``--virtual SCENARIO`` puts a virtual sensor replaying a simulated wearer on Bumble's
 in-process link instead of the radio, to try the hub without hardware; ``--pelvis [SCENARIO]``
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import math
 
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich_argparse import RawDescriptionRichHelpFormatter
 
 from sensor_hub.ble import VirtualAir, client_backend, scanner_backend
-from sensor_hub.ble.discovery import RadioUnavailableError, scan
+from sensor_hub.ble.discovery import KINDS, RadioUnavailableError, scan
 from sensor_hub.ble.hub import SensorHub, SensorSpec
 from sensor_hub.ble.link import BleTransport, LinkConfig, SensorTarget
 from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
@@ -49,8 +50,10 @@ leans (the sensor buzzes on an alert), and print one status line per sensor ever
 band, episode state, data age, battery, lost and rejected counts.  Ctrl-C stops cleanly
 (streaming stopped, sensors disconnected).
 
-Sensors: --sensor NAME_OR_ADDRESS[=lumbar|pelvis] (repeatable); else the remembered sensors
-($POSTURE_HUB_CONFIG_DIR/sensors.json); else the first posture sensor found, as lumbar.
+Sensors: --sensor [KIND/]NAME_OR_ADDRESS[=lumbar|pelvis] (repeatable; KIND is ops, our
+sensor, the default, or a third-party IMU: witmotion, movella_dot, thingy52); else the
+remembered sensors ($POSTURE_HUB_CONFIG_DIR/sensors.json, with their kinds); else the first
+posture sensor found, as lumbar.
 --virtual SCENARIO replays a simulated wearer from a virtual sensor on an in-process link
 (no radio needed); add --pelvis [SCENARIO] for a second, pelvis, virtual sensor (default
 pelvis_standing) and the lumbar - pelvis angle.  See docs/ble.md.
@@ -60,18 +63,26 @@ EPILOG = """\
 examples:
   posture-hub run
   posture-hub run --sensor OPS-1A2B=lumbar --sensor F0:4F:50:53:00:02=pelvis --remember
+  posture-hub run --sensor witmotion/WT901BLE68 --sensor movella_dot/D4:22:CD:00:12:34=pelvis
   posture-hub run --virtual dips --speed 20 --duration 30
   posture-hub run --virtual dips --pelvis --speed 20 --duration 30
 """
 
 
 def parse_sensor(text: str) -> SensorSpec:
-    """``NAME_OR_ADDRESS[=role]`` -> SensorSpec; argparse type."""
-    target, _, role = text.partition("=")
+    """``[KIND/]NAME_OR_ADDRESS[=role]`` -> SensorSpec; argparse type."""
+    kind, slash, rest = text.partition("/")
+    if not slash:
+        kind, rest = "ops", text
+    target, _, role = rest.partition("=")
     if not target:
-        raise argparse.ArgumentTypeError(f"expected NAME_OR_ADDRESS[=role], got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected [KIND/]NAME_OR_ADDRESS[=role], got {text!r}")
+    if kind not in KINDS:
+        kinds = ", ".join(KINDS)
+        raise argparse.ArgumentTypeError(f"unknown sensor kind {kind!r} (one of {kinds})")
     try:
-        return SensorSpec(SensorTarget.parse(target), Role(role or "lumbar"))
+        parsed = SensorTarget.parse(target)
+        return SensorSpec(dataclasses.replace(parsed, kind=kind), Role(role or "lumbar"))
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise argparse.ArgumentTypeError(f"unknown role {role!r} (one of {roles})") from None
@@ -88,11 +99,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "--sensor",
-        metavar="NAME_OR_ADDRESS[=ROLE]",
+        metavar="[KIND/]NAME_OR_ADDRESS[=ROLE]",
         type=parse_sensor,
         action="append",
         default=[],
-        help="a sensor to use, with its role (default role: lumbar); repeatable",
+        help="a sensor to use, with its kind (default: ops, our sensor) and role (default: "
+        "lumbar); repeatable",
     )
     p.add_argument(
         "--virtual",
@@ -163,7 +175,9 @@ def _specs(args: argparse.Namespace, store: PairedStore) -> list[SensorSpec]:
             remembered = store.load()
         except PairedConfigError as exc:
             raise UserError(str(exc)) from exc
-        specs = [SensorSpec(SensorTarget(address=s.address), s.role) for s in remembered]
+        specs = [
+            SensorSpec(SensorTarget(address=s.address, kind=s.kind), s.role) for s in remembered
+        ]
     if not specs:
         specs = [SensorSpec(SensorTarget(), Role.LUMBAR)]
     roles = [s.role for s in specs]
@@ -231,10 +245,10 @@ async def _run_hub(
             for role in hub.links:
                 console.print(status_line(hub, role), soft_wrap=True)
         if args.remember:
+            kinds = {spec.role: spec.target.kind or "ops" for spec in specs}
             for role, link in hub.links.items():
                 status = link.status()
                 if status.address is not None:
-                    store.remember(
-                        PairedSensor(status.address, status.name or status.address, "ops", role)
-                    )
+                    name = status.name or status.address
+                    store.remember(PairedSensor(status.address, name, kinds[role], role))
     return 0
