@@ -18,8 +18,8 @@ Samples teach it while upright and tilted between ``axis_learn_min_deg`` and
 the scatter is ``axis_learn_min_anisotropy`` times longer than wide, and only within
 ``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the wearer's
 left learned from walking turns (:mod:`.turns`) gives it, if the wearer has walked and turned,
-and otherwise the case's axis is used.  The neutral itself is never re-learned automatically, so a slouch can never
-become "neutral".
+and otherwise the case's axis is used.  The neutral itself is never re-learned automatically,
+so a slouch can never become "neutral".
 
 **Validity.** A gap in the data longer than ``calibration_gap_s`` (sensor out of range, taken
 off, battery swapped) marks the calibration *stale* until the next calibration, and so does a
