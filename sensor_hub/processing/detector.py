@@ -90,6 +90,13 @@ class EpisodeDetector:
     def set_state(self, state: DetectorState) -> None:
         self._state = state
 
+    def reconfigure(self, config: ProcessingConfig) -> None:
+        """Use new thresholds from the next block on; an open episode stays open (its start,
+        alert and statistics are kept) and is judged by the new rules from then on."""
+        if config.role is not self._cfg.role:
+            raise ValueError("the detector's role cannot change")
+        self._cfg = config
+
     def _episode(self, st: DetectorState, end_s: float | None) -> Episode:
         mean = st.sum_deg / st.count if st.count else float("nan")
         return Episode(self._kind, st.start_s, st.alert_s, end_s, float(st.peak_deg), mean)

@@ -22,6 +22,7 @@ restored into a new processor continues exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -117,6 +118,27 @@ class PostureProcessor:
     def calibrate(self, start_s: float, end_s: float) -> None:
         """Take the still posture between ``start_s`` and ``end_s`` (sample times) as neutral."""
         self._calibrator.request(start_s, end_s)
+
+    def set_thresholds(
+        self,
+        *,
+        threshold_deg: float | None = None,
+        hold_s: float | None = None,
+        dip_tolerance_s: float | None = None,
+    ) -> ProcessingConfig:
+        """New detector thresholds from the next block on (``None``: unchanged); returns the
+        configuration now in force.  Raises ``ValueError`` (nothing changed) when the result
+        is not a valid configuration."""
+        current = self.config
+        config = dataclasses.replace(
+            current,
+            threshold_deg=current.threshold_deg if threshold_deg is None else threshold_deg,
+            hold_s=current.hold_s if hold_s is None else hold_s,
+            dip_tolerance_s=current.dip_tolerance_s if dip_tolerance_s is None else dip_tolerance_s,
+        )
+        self._detector.reconfigure(config)
+        self.config = config
+        return config
 
     @property
     def mount_yaw_deg(self) -> float:

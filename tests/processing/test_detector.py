@@ -9,6 +9,8 @@ import pytest
 
 from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.detector import Episode, EpisodeDetector, Phase
+from sensor_hub.processing.pipeline import PostureProcessor
+from tests.processing.synth import lean_block
 
 FS = 50.0
 
@@ -133,3 +135,25 @@ def test_any_block_split_gives_identical_episodes(seed: int) -> None:
     assert whole
     blocks = rng.integers(1, 400, size=200).tolist()
     assert run(t, a, eligible, blocks=blocks) == whole
+
+
+def test_thresholds_changed_mid_stream_apply_from_the_next_block() -> None:
+    proc = PostureProcessor(ProcessingConfig(sample_rate_hz=100.0))
+    t = np.arange(0.0, 80.0, 0.01)
+    flexion = np.where(t > 10.0, 16.0, 0.0)  # below the default 20° threshold
+    block = lean_block(t, flexion)
+    first = proc.process(block.slice(0, 2000))  # 0-20 s: leaning 16°, no episode
+    assert first.events == ()
+    config = proc.set_thresholds(threshold_deg=12.0, hold_s=10.0)
+    assert (config.threshold_deg, config.hold_s, config.dip_tolerance_s) == (12.0, 10.0, 5.0)
+    events = proc.process(block.slice(2000, len(t))).events
+    alerted = [e for e in events if e.phase is Phase.ALERTED]
+    assert len(alerted) == 1
+    assert alerted[0].time_s == pytest.approx(30.0, abs=0.05)  # started at 20 s, held 10 s
+
+
+def test_invalid_thresholds_change_nothing() -> None:
+    proc = PostureProcessor()
+    with pytest.raises(ValueError, match="hysteresis"):
+        proc.set_thresholds(threshold_deg=2.0)
+    assert proc.config.threshold_deg == 20.0
