@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -53,6 +54,8 @@ OUTPUT_QUEUE_SIZE: Final = 1000
 #: The result recorded for an alert that came while the motor still ran the previous pattern:
 #: the wearer is being buzzed already, and the sensor would answer BUSY (§7.1).
 MERGED: Final = "merged"
+#: The result recorded for an alert while the wearer paused or snoozed alerts.
+PAUSED: Final = "paused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,9 @@ class SensorHub:
         self._queues: list[asyncio.Queue[HubOutput | _Closed]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._motor_busy_until: dict[Role, float] = {}  # loop time, per pulsed sensor
+        self._clock = clock or time.time
+        #: Host time until which alerts do not buzz (pause / snooze); ``None``: not paused.
+        self.paused_until_s: float | None = None
         self._running = False
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -300,8 +306,18 @@ class SensorHub:
                 self._alert(role)
 
     def _alert(self, role: Role) -> None:
-        if self._running:
-            self.pulse(role)
+        if not self._running:
+            return
+        if self.paused:
+            log.info("alert (%s) while paused: no pulse", role)
+            self.haptic_results.append((role, PAUSED))
+            return
+        self.pulse(role)
+
+    @property
+    def paused(self) -> bool:
+        """Whether alerts are silenced now (``paused_until_s`` in the future)."""
+        return self.paused_until_s is not None and self._clock() < self.paused_until_s
 
     def pulse(self, alerted: Role, haptic: AlertHaptic | None = None) -> bool:
         """Buzz the wearer's lumbar sensor (or the only one) for an alert of ``alerted``, with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from firmware_protocol import HapticPattern, ResultCode
 from sensor_hub.ble import VirtualAir, client_backend, scanner_backend
 from sensor_hub.ble.hub import (
     MERGED,
+    PAUSED,
     AlertHaptic,
     EpisodeUpdate,
     HubOutput,
@@ -168,5 +170,35 @@ def test_an_alert_while_the_motor_runs_is_merged_and_the_next_one_buzzes_again()
         assert results.count(ResultCode.SUCCESS) == 2
         assert len(sensor.firmware.haptics) == 2
         assert set(results) <= {ResultCode.SUCCESS, MERGED}
+
+    run(body)
+
+
+def test_no_buzz_while_paused_but_the_alert_is_still_reported() -> None:
+    async def body() -> None:
+        async with VirtualAir() as air:
+            sensor = VirtualSensor(dips_block(), speed=SPEED, advertising=FAST_ADVERTISING)
+            await sensor.start(air)
+            hub = SensorHub([SensorSpec(SensorTarget(name=sensor.name))], transport=transport(air))
+            hub.paused_until_s = time.time() + 3600.0
+            assert hub.paused
+            alerts: list[EpisodeUpdate] = []
+
+            def on_output(output: HubOutput) -> None:
+                if isinstance(output, EpisodeUpdate) and output.event.phase is Phase.ALERTED:
+                    alerts.append(output)
+
+            hub.add_listener(on_output)
+            async with hub:
+                await hub.wait_connected(5.0)
+                for _ in range(1000):
+                    if alerts:
+                        break
+                    await asyncio.sleep(0.01)
+            await sensor.wait_for(lambda: not sensor.connected)
+            await sensor.stop()
+        assert alerts
+        assert sensor.firmware.haptics == []
+        assert {r for _, r in hub.haptic_results} == {PAUSED}
 
     run(body)
