@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (all held open while picking, so none is picked twice)."""
+    with contextlib.ExitStack() as stack:
+        socks = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            for _ in range(count)
+        ]
+        for sock in socks:
+            sock.bind((HOST, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
     """Block until ``port`` accepts connections; fail with the server's log if it exits."""
     deadline = time.monotonic() + timeout_s
@@ -35,7 +47,7 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout_
             raise RuntimeError(msg)
         with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
     tail = log.read_text(errors="replace")[-3000:]
     msg = f"server not listening on {port} after {timeout_s} s:\n{tail}"
     raise RuntimeError(msg)
@@ -60,6 +72,9 @@ class ServerProcess:
     port: int
     log: Path
     startup_timeout_s: float = 20.0
+    #: Called after the port listens, until the server is ready to serve (e.g. polls /health);
+    #: raises when it is not. Runs on every start, so ``restart()`` returns a usable server.
+    ready: Callable[[], None] | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self) -> None:
@@ -68,6 +83,8 @@ class ServerProcess:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(list(self.argv), stdout=out, stderr=subprocess.STDOUT)
         wait_listening(self.port, self.proc, self.log, self.startup_timeout_s)
+        if self.ready is not None:
+            self.ready()
 
     def stop(self, *, kill: bool = False) -> None:
         """Stop the server (SIGKILL with ``kill``: an abrupt crash, no clean shutdown)."""
