@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "virtual_sensor",
     "scan",
     "run",
+    "record",
 )
 
 DESCRIPTION = """\

@@ -87,7 +87,7 @@ class Delivery:
 TOPIC_POLICY: Final[Mapping[TopicKind, Delivery]] = MappingProxyType(
     {
         TopicKind.AVAILABILITY: Delivery(qos=1, retain=True),
-        TopicKind.TELEMETRY: Delivery(qos=0, retain=False),
+        TopicKind.TELEMETRY: Delivery(qos=1, retain=False),
         TopicKind.STATE: Delivery(qos=1, retain=True),
         TopicKind.EVENTS: Delivery(qos=1, retain=False),
         TopicKind.RAW: Delivery(qos=0, retain=False),

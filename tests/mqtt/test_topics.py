@@ -115,7 +115,7 @@ def test_foreign_or_malformed_topics_raise(topic: str) -> None:
 
 def test_policy_covers_every_kind_as_the_design_says() -> None:
     assert set(TOPIC_POLICY) == set(TopicKind)
-    assert TOPIC_POLICY[TopicKind.TELEMETRY] == Delivery(qos=0, retain=False)
+    assert TOPIC_POLICY[TopicKind.TELEMETRY] == Delivery(qos=1, retain=False)
     assert TOPIC_POLICY[TopicKind.RAW] == Delivery(qos=0, retain=False)
     assert TOPIC_POLICY[TopicKind.EVENTS] == Delivery(qos=1, retain=False)
     for kind in (TopicKind.STATE, TopicKind.AVAILABILITY, TopicKind.DISCOVERY):

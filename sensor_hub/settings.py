@@ -1,0 +1,163 @@
+"""The hub's settings: a TOML file, then the environment, then the command line.
+
+``$POSTURE_HUB_CONFIG_DIR/hub.toml`` (default ``~/.config/posture-hub/hub.toml``; ``--config``
+names another) holds one table per part; every key is optional::
+
+    [hub]
+    wearer = "alice"              # topic segment: a-z 0-9 _ - (default "me")
+    prefix = "posture"            # topic prefix
+
+    [mqtt]                        # sensor_hub.mqtt.config.MqttConfig fields
+    url = "mqtts://broker.home:8883"
+    username = "alice"            # or POSTURE_HUB_MQTT_USERNAME / _PASSWORD
+    ca_file = "/etc/posture-hub/ca.crt"
+
+    [influx]                      # sensor_hub.recorder.influx.InfluxConfig fields
+    url = "http://influx.home:8086"
+    org = "home"
+    bucket = "posture"            # token: POSTURE_HUB_INFLUX_TOKEN
+
+    [store]
+    path = "~/.local/share/posture-hub/posture.sqlite"
+    retention_days = 90
+
+The environment overrides the file: ``POSTURE_HUB_WEARER``, ``POSTURE_HUB_MQTT_URL``,
+``POSTURE_HUB_INFLUX_URL`` / ``_ORG`` / ``_BUCKET``, ``POSTURE_HUB_DATA_DIR`` (where the
+embedded store, the outbox and the spill live; default ``~/.local/share/posture-hub``).
+Secrets (passwords, tokens) are best kept in the environment; they never appear in a repr or
+a log.  Any problem raises one :class:`SettingsError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Final
+
+from sensor_hub.ble.paired import config_dir
+from sensor_hub.mqtt.config import MqttConfig, MqttConfigError
+from sensor_hub.mqtt.topics import DEFAULT_PREFIX, TopicError, validate_prefix, validate_wearer
+from sensor_hub.recorder.influx import InfluxConfig, InfluxConfigError
+
+__all__ = ["Settings", "SettingsError", "data_dir", "load_settings"]
+
+DATA_DIR_ENV: Final = "POSTURE_HUB_DATA_DIR"
+_FILE_NAME: Final = "hub.toml"
+_TABLES: Final = frozenset({"hub", "mqtt", "influx", "store"})
+_ENV: Final = {
+    "POSTURE_HUB_WEARER": ("hub", "wearer"),
+    "POSTURE_HUB_MQTT_URL": ("mqtt", "url"),
+    "POSTURE_HUB_INFLUX_URL": ("influx", "url"),
+    "POSTURE_HUB_INFLUX_ORG": ("influx", "org"),
+    "POSTURE_HUB_INFLUX_BUCKET": ("influx", "bucket"),
+}
+
+
+class SettingsError(Exception):
+    """Unusable settings; the message names the file (or variable) and the key."""
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$POSTURE_HUB_DATA_DIR``, else ``~/.local/share/posture-hub``."""
+    env = os.environ if env is None else env
+    configured = env.get(DATA_DIR_ENV)
+    return Path(configured) if configured else Path.home() / ".local" / "share" / "posture-hub"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the long-running commands (``run``, ``record``, ``demo``) are configured by."""
+
+    wearer: str = "me"
+    prefix: str = DEFAULT_PREFIX
+    mqtt: MqttConfig | None = None  # None: no broker configured
+    influx: InfluxConfig | None = None  # None: no InfluxDB
+    store_path: Path = field(default_factory=lambda: data_dir() / "posture.sqlite")
+    retention_days: float = 90.0
+    data_dir: Path = field(default_factory=data_dir)
+
+    def with_mqtt_url(self, url: str) -> Settings:
+        """These settings with the broker at ``url`` (the command line's ``--broker``)."""
+        base = self.mqtt or MqttConfig()
+        return replace(self, mqtt=replace(base, url=url))
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``path`` (default ``config_dir()/hub.toml``; a missing default file is fine),
+    then apply the environment.  Raises :class:`SettingsError`."""
+    env = os.environ if env is None else env
+    explicit = path is not None
+    path = path if path is not None else config_dir() / _FILE_NAME
+    tables: dict[str, dict[str, object]] = {}
+    if path.exists() or explicit:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        for name, table in document.items():
+            if name not in _TABLES:
+                known = ", ".join(sorted(_TABLES))
+                raise SettingsError(f"{path}: unknown table [{name}] (known: {known})")
+            if not isinstance(table, dict):
+                raise SettingsError(f"{path}: [{name}] must be a table")
+            tables[name] = dict(table)
+    where = str(path)
+    for variable, (table, key) in _ENV.items():
+        if env.get(variable):
+            tables.setdefault(table, {})[key] = env[variable]
+            where = f"{path} (or ${variable})"
+    return _build(tables, env, where)
+
+
+def _build(tables: dict[str, dict[str, object]], env: Mapping[str, str], where: str) -> Settings:
+    hub = tables.get("hub", {})
+    store = tables.get("store", {})
+    _only(hub, {"wearer", "prefix"}, "hub", where)
+    _only(store, {"path", "retention_days"}, "store", where)
+    home = data_dir(env)
+    try:
+        wearer = validate_wearer(str(hub.get("wearer", "me")))
+        prefix = validate_prefix(str(hub.get("prefix", DEFAULT_PREFIX)))
+    except TopicError as exc:
+        raise SettingsError(f"{where}: [hub]: {exc}") from None
+    mqtt = None
+    if "mqtt" in tables:
+        try:
+            mqtt = MqttConfig.from_mapping(tables["mqtt"], env)
+        except (MqttConfigError, ValueError, TypeError) as exc:
+            raise SettingsError(f"{where}: [mqtt]: {exc}") from None
+    influx = _influx(tables["influx"], where) if "influx" in tables else None
+    store_path = Path(str(store.get("path", home / "posture.sqlite"))).expanduser()
+    retention = store.get("retention_days", 90.0)
+    if isinstance(retention, bool) or not isinstance(retention, int | float) or retention <= 0:
+        raise SettingsError(f"{where}: [store] retention_days must be a positive number")
+    return Settings(wearer, prefix, mqtt, influx, store_path, float(retention), home)
+
+
+def _only(table: Mapping[str, object], keys: set[str], name: str, where: str) -> None:
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        known = ", ".join(sorted(keys))
+        raise SettingsError(f"{where}: [{name}] unknown key {unknown[0]!r} (known: {known})")
+
+
+def _influx(table: Mapping[str, object], where: str) -> InfluxConfig:
+    known = {f.name: f for f in fields(InfluxConfig)}
+    for key in ("url", "org", "bucket"):
+        if key not in table:
+            raise SettingsError(f"{where}: [influx] needs {key!r}")
+    kwargs: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in known:
+            names = ", ".join(sorted(known))
+            raise SettingsError(f"{where}: [influx] unknown key {key!r} (known: {names})")
+        kwargs[key] = Path(str(value)).expanduser() if key == "spill_path" else value
+    try:
+        return InfluxConfig(**kwargs)  # type: ignore[arg-type]
+    except (InfluxConfigError, TypeError) as exc:
+        raise SettingsError(f"{where}: [influx]: {exc}") from None
