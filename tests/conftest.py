@@ -25,6 +25,19 @@ from tests.servers.mosquitto import (
 from tests.servers.victoria import Victoria, start_victoria
 
 
+@pytest.fixture(autouse=True)
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings, remembered sensors, outboxes and stores of every test stay in its own temp
+    directories, never in the user's home."""
+    base = tmp_path_factory.mktemp("posture-hub")
+    monkeypatch.setenv("POSTURE_HUB_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("POSTURE_HUB_DATA_DIR", str(base / "data"))
+    for name in ("POSTURE_HUB_MQTT_URL", "POSTURE_HUB_WEARER", "POSTURE_HUB_INFLUX_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """A fresh anonymous mosquitto for one test (restartable: ``mosquitto.server.restart()``)."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
 
 from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
 from sensor_hub.cli import main
 from sensor_hub.commands.run import _specs, parse_sensor
 from sensor_hub.processing import Role
+from tests.servers.mosquitto import Mosquitto
 
 
 @pytest.mark.parametrize("command", ["scan", "run"])
@@ -96,7 +99,7 @@ def test_a_corrupt_config_file_gives_one_clear_error(
 def test_run_virtual_with_a_pelvis_sensor_shows_the_relative_angle(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = ["run", "--virtual", "dips", "--pelvis", "--speed", "40", "--duration", "4"]
+    argv = ["run", "--virtual", "dips", "--pelvis", "--speed", "10", "--duration", "4"]
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     lumbar = [line for line in lines if line.startswith("lumbar")]
@@ -104,7 +107,7 @@ def test_run_virtual_with_a_pelvis_sensor_shows_the_relative_angle(
     assert len(lumbar) >= 2
     assert len(pelvis) >= 2
     # Under load the pelvis stream may start a status line or two after the lumbar one.
-    assert any("lumbar-pelvis" in line for line in lumbar)
+    assert any("lumbar-pelvis" in line for line in lumbar), "\n".join(lines)
     assert "flexion" in pelvis[-1]
     assert not any("lumbar-pelvis" in line for line in pelvis)
     assert lumbar[-1].split()[1] != pelvis[-1].split()[1]  # two sensors
@@ -171,3 +174,36 @@ def test_remembered_third_party_sensors_keep_their_kind(
         Role.PELVIS,
     )
     assert spec.target.profile is not None
+
+
+def test_run_publishes_to_the_configured_broker(
+    mosquitto: Mosquitto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    received: list[str] = []
+    watcher = paho.Client(paho.CallbackAPIVersion.VERSION2)
+    watcher.on_message = lambda _c, _u, msg: received.append(msg.topic)
+    watcher.connect(mosquitto.host, mosquitto.port)
+    watcher.subscribe([("posture/v1/#", 1), ("homeassistant/#", 1)])
+    watcher.loop_start()
+    try:
+        argv = ["run", "--virtual", "dips", "--speed", "40", "--duration", "3"]
+        argv += ["--broker", mosquitto.url, "--wearer", "alice"]
+        assert main(argv) == 0
+        time.sleep(0.3)
+    finally:
+        watcher.loop_stop()
+        watcher.disconnect()
+    out = capsys.readouterr().out
+    assert f"publishing posture/v1/alice/# to {mosquitto.host}:{mosquitto.port}" in out
+    topics = set(received)
+    assert "posture/v1/alice/lumbar/telemetry" in topics
+    assert "posture/v1/alice/lumbar/state" in topics
+    assert "posture/v1/alice/events" in topics
+    assert received.count("posture/v1/alice/availability") >= 2  # online, then offline
+    assert any(t.startswith("homeassistant/") for t in topics)
+
+
+def test_run_without_a_broker_starts_the_embedded_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--virtual", "dips", "--speed", "40", "--duration", "1.5"]) == 0
+    out = capsys.readouterr().out
+    assert "embedded MQTT broker (3.1.1) listening on mqtt://127.0.0.1:" in out

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
+from pathlib import Path
 
 from rich.console import Console
 from rich_argparse import RawDescriptionRichHelpFormatter
@@ -26,7 +28,13 @@ from sensor_hub.ble.link import BleTransport, LinkConfig, SensorTarget
 from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
 from sensor_hub.cli import UserError
 from sensor_hub.commands import positive_float
+from sensor_hub.mqtt.discovery import DEFAULT_DISCOVERY_PREFIX
+from sensor_hub.mqtt.sampling import DEFAULT_TELEMETRY_HZ
+from sensor_hub.mqtt.topics import TopicError, validate_wearer
 from sensor_hub.processing import Activity, Band, Role
+from sensor_hub.service.bridge import BridgeConfig
+from sensor_hub.service.session import hub_on_mqtt
+from sensor_hub.settings import Settings, SettingsError, load_settings
 from sensor_hub.simulate import SCENARIOS, simulate
 from sensor_hub.virtual import VirtualSensor
 
@@ -132,6 +140,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--remember", action="store_true", help="remember the connected sensors (sensors.json)"
     )
+    mqtt = p.add_argument_group("MQTT (docs/mqtt.md)")
+    mqtt.add_argument("--config", type=Path, help="settings file (TOML; default hub.toml)")
+    mqtt.add_argument(
+        "--broker",
+        metavar="URL",
+        help="publish to this broker (mqtt://host[:port], mqtts://...); default: the settings, "
+        "else an embedded broker on 127.0.0.1",
+    )
+    mqtt.add_argument("--wearer", help="the wearer's id in the topics (default: settings, 'me')")
+    mqtt.add_argument(
+        "--telemetry-hz",
+        type=positive_float,
+        default=DEFAULT_TELEMETRY_HZ,
+        help=f"telemetry rate (default {DEFAULT_TELEMETRY_HZ:g})",
+    )
+    mqtt.add_argument(
+        "--no-discovery", action="store_true", help="do not publish Home Assistant discovery"
+    )
+    mqtt.add_argument("--no-mqtt", action="store_true", help="do not publish at all")
     p.set_defaults(handler=run)
 
 
@@ -166,6 +193,21 @@ def status_line(hub: SensorHub, role: Role) -> str:
 
 def run(args: argparse.Namespace) -> int:
     return asyncio.run(_main(args))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from exc
+    if args.broker:
+        settings = settings.with_mqtt_url(args.broker)
+    if args.wearer:
+        try:
+            settings = dataclasses.replace(settings, wearer=validate_wearer(args.wearer))
+        except TopicError as exc:
+            raise UserError(str(exc)) from exc
+    return settings
 
 
 def _specs(args: argparse.Namespace, store: PairedStore) -> list[SensorSpec]:
@@ -237,8 +279,24 @@ async def _run_hub(
         pelvis_max_hold_s=pelvis_max_hold_s,
     )
     loop = asyncio.get_running_loop()
-    end = None if args.duration is None else loop.time() + args.duration
-    async with hub:
+    async with contextlib.AsyncExitStack() as stack:
+        # MQTT first: the broker and client start before the sensors connect, so that the
+        # sensors' streams are not held up in between (and nothing published is missed).
+        if not args.no_mqtt:
+            bridge_config = BridgeConfig(
+                telemetry_rate_hz=args.telemetry_hz,
+                discovery_prefix=None if args.no_discovery else DEFAULT_DISCOVERY_PREFIX,
+            )
+            await stack.enter_async_context(
+                hub_on_mqtt(
+                    hub,
+                    _settings(args),
+                    bridge_config=bridge_config,
+                    announce=lambda text: console.print(text, soft_wrap=True),
+                )
+            )
+        await stack.enter_async_context(hub)
+        end = None if args.duration is None else loop.time() + args.duration
         while end is None or loop.time() < end:
             wait = args.interval if end is None else min(args.interval, end - loop.time())
             await asyncio.sleep(max(wait, 0.0))
