@@ -88,6 +88,7 @@ class PostureUpdate:
     sensor: str
     block: PostureBlock
     relative_flexion_deg: FloatArray | None
+    samples: SampleBlock | None = None  # the decoded samples the block was computed from
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +297,7 @@ class SensorHub:
                     relative = self._aligner.relative(posture.timestamp_s, posture.flexion_deg)
             except ValueError as exc:  # a pelvis block out of time order: skip it, say why
                 log.warning("%s: %s", link.name, exc)
-        update = PostureUpdate(role, link.name, posture, relative)
+        update = PostureUpdate(role, link.name, posture, relative, block)
         self.latest[role] = update
         self._emit(update)
         for event in posture.events:

@@ -158,6 +158,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mqtt.add_argument(
         "--no-discovery", action="store_true", help="do not publish Home Assistant discovery"
     )
+    mqtt.add_argument(
+        "--raw", action="store_true", help="also publish the raw IMU samples (binary, raw topic)"
+    )
     mqtt.add_argument("--no-mqtt", action="store_true", help="do not publish at all")
     p.set_defaults(handler=run)
 
@@ -286,6 +289,7 @@ async def _run_hub(
             bridge_config = BridgeConfig(
                 telemetry_rate_hz=args.telemetry_hz,
                 discovery_prefix=None if args.no_discovery else DEFAULT_DISCOVERY_PREFIX,
+                raw=args.raw,
             )
             await stack.enter_async_context(
                 hub_on_mqtt(

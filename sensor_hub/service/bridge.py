@@ -8,6 +8,8 @@ nothing itself: messages come from :mod:`sensor_hub.mqtt.sampling`, bytes from
 - **Telemetry**: every processed block, decimated to ``telemetry_rate_hz`` (5 Hz), QoS 0.
 - **State** (retained): when the posture state, calibration, activity or connection changes,
   and every ``state_interval_s`` anyway (data age and battery move on their own).
+- **Raw** (optional, ``raw=True``): every decoded sample block, binary
+  (:mod:`sensor_hub.mqtt.raw`), QoS 0.
 - **Events**: every episode event (started, alerted, ended), QoS 1.
 - **Availability** and **Home Assistant discovery**: the adapter owns availability (``online``
   after each connect, ``offline`` as last will and on a clean stop); the bridge publishes the
@@ -51,6 +53,7 @@ from sensor_hub.mqtt.commands import (
 from sensor_hub.mqtt.discovery import DEFAULT_DISCOVERY_PREFIX, discovery_messages
 from sensor_hub.mqtt.messages import JsonScalar, Message, SensorState
 from sensor_hub.mqtt.payloads import encode
+from sensor_hub.mqtt.raw import encode_raw
 from sensor_hub.mqtt.sampling import (
     DEFAULT_TELEMETRY_HZ,
     DecimatorState,
@@ -91,6 +94,8 @@ class BridgeConfig:
     state_interval_s: float = 10.0
     #: Home Assistant discovery prefix; ``None``: no discovery.
     discovery_prefix: str | None = DEFAULT_DISCOVERY_PREFIX
+    #: Also publish every decoded sample block on the raw topic (:mod:`sensor_hub.mqtt.raw`).
+    raw: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.telemetry_rate_hz <= 100.0:
@@ -201,6 +206,8 @@ class HubBridge:
         )
         for message in messages:
             self._publish(TopicKind.TELEMETRY, message, role)
+        if self.config.raw and update.samples is not None and len(update.samples):
+            self._send(TopicKind.RAW, self.topics.raw(role), encode_raw(update.samples))
         self._publish_state(role)
 
     def _publish_state(self, role: Role, *, force: bool = False) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jsonschema
+import numpy as np
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.packettypes import PacketTypes
@@ -22,6 +23,7 @@ from sensor_hub.ble.link import BleTransport, SensorTarget
 from sensor_hub.mqtt import load_schema
 from sensor_hub.mqtt.client import Availability, MqttClient
 from sensor_hub.mqtt.config import MqttConfig, MqttProtocol
+from sensor_hub.mqtt.raw import decode_raw
 from sensor_hub.mqtt.topics import Topics
 from sensor_hub.service.bridge import BridgeConfig, HubBridge
 from sensor_hub.simulate import simulate
@@ -103,7 +105,7 @@ def test_hub_publishes_and_answers_commands(mosquitto: Mosquitto, protocol: Mqtt
             config = MqttConfig(url=mosquitto.url, client_id="hub-alice", protocol=protocol)
             client = MqttClient(config, availability=Availability(topics.availability))
             client.start()
-            bridge = HubBridge(hub, client, topics, BridgeConfig(state_interval_s=1.0))
+            bridge = HubBridge(hub, client, topics, BridgeConfig(state_interval_s=1.0, raw=True))
             try:
                 assert await asyncio.to_thread(client.wait_connected, 10.0)
                 async with hub:
@@ -159,6 +161,13 @@ def test_hub_publishes_and_answers_commands(mosquitto: Mosquitto, protocol: Mqtt
     for payload in states:
         jsonschema.validate(payload, schemas["state"])
     assert {s["posture"] for s in states} >= {"slouching"}
+    raw = inbox.raw(topics.raw("lumbar"))
+    assert raw
+    blocks = [decode_raw(m.payload) for m in raw]
+    times = np.concatenate([b.timestamp_s for b in blocks])
+    assert len(times) > 100
+    assert np.all(np.diff(times) > 0)  # every sample once, in order
+    assert np.allclose(np.linalg.norm(blocks[0].acc_mps2, axis=1), 9.81, atol=0.5)  # at rest
     events = inbox.on(topics.events)
     for payload in events:
         jsonschema.validate(payload, schemas["event"])
