@@ -21,6 +21,10 @@ names another) holds one table per part; every key is optional::
     path = "~/.local/share/posture-hub/posture.sqlite"
     retention_days = 90
 
+    [alerts]                      # sensor_hub.alerts.config.AlertConfig fields (docs/alerts.md)
+    mode = "training"             # or "tracking": record only, never buzz
+    quiet_hours = "22:00-07:00"
+
 The environment overrides the file: ``POSTURE_HUB_WEARER``, ``POSTURE_HUB_MQTT_URL``,
 ``POSTURE_HUB_INFLUX_URL`` / ``_ORG`` / ``_BUCKET``, ``POSTURE_HUB_DATA_DIR`` (where the
 embedded store, the outbox and the spill live; default ``~/.local/share/posture-hub``).
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Final
 
+from sensor_hub.alerts import AlertConfig, AlertConfigError
 from sensor_hub.ble.paired import config_dir
 from sensor_hub.mqtt.config import MqttConfig, MqttConfigError
 from sensor_hub.mqtt.topics import DEFAULT_PREFIX, TopicError, validate_prefix, validate_wearer
@@ -46,7 +51,7 @@ __all__ = ["Settings", "SettingsError", "data_dir", "load_settings"]
 
 DATA_DIR_ENV: Final = "POSTURE_HUB_DATA_DIR"
 _FILE_NAME: Final = "hub.toml"
-_TABLES: Final = frozenset({"hub", "mqtt", "influx", "store"})
+_TABLES: Final = frozenset({"hub", "mqtt", "influx", "store", "alerts"})
 _ENV: Final = {
     "POSTURE_HUB_WEARER": ("hub", "wearer"),
     "POSTURE_HUB_MQTT_URL": ("mqtt", "url"),
@@ -78,6 +83,7 @@ class Settings:
     store_path: Path = field(default_factory=lambda: data_dir() / "posture.sqlite")
     retention_days: float = 90.0
     data_dir: Path = field(default_factory=data_dir)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
 
     def with_mqtt_url(self, url: str) -> Settings:
         """These settings with the broker at ``url`` (the command line's ``--broker``)."""
@@ -132,11 +138,15 @@ def _build(tables: dict[str, dict[str, object]], env: Mapping[str, str], where: 
         except (MqttConfigError, ValueError, TypeError) as exc:
             raise SettingsError(f"{where}: [mqtt]: {exc}") from None
     influx = _influx(tables["influx"], where) if "influx" in tables else None
+    try:
+        alerts = AlertConfig.from_mapping(tables.get("alerts", {}))
+    except (AlertConfigError, ValueError, TypeError) as exc:
+        raise SettingsError(f"{where}: [alerts]: {exc}") from None
     store_path = Path(str(store.get("path", home / "posture.sqlite"))).expanduser()
     retention = store.get("retention_days", 90.0)
     if isinstance(retention, bool) or not isinstance(retention, int | float) or retention <= 0:
         raise SettingsError(f"{where}: [store] retention_days must be a positive number")
-    return Settings(wearer, prefix, mqtt, influx, store_path, float(retention), home)
+    return Settings(wearer, prefix, mqtt, influx, store_path, float(retention), home, alerts)
 
 
 def _only(table: Mapping[str, object], keys: set[str], name: str, where: str) -> None:

@@ -100,9 +100,11 @@ class AlertConfig:
     prompt_cooldown_s: float = 900.0
     #: The same move (family) is not suggested again within this long.
     move_cooldown_s: float = 1800.0
-    #: A sustained episode prompts a move at this escalation level (0: with the first alert;
-    #: 1: when the slouch outlasts the first buzz; ``None``: episodes never prompt).
-    prompt_at_level: int | None = 1
+    #: A sustained episode prompts a move at this escalation level (0: with the first alert —
+    #: the buzz says "you slouch", the prompt what to do about it; 1: only when the slouch
+    #: outlasts the first buzz; ``None``: episodes never prompt).  The prompt cooldown keeps
+    #: this from nagging: at most one prompt per ``prompt_cooldown_s``.
+    prompt_at_level: int | None = 0
     #: Upright without walking this long → a move prompt (``None``: off).
     long_static_s: float | None = 2700.0
     #: Sitting this long → a move prompt (``None``: off; needs the posture to be known).

@@ -307,7 +307,7 @@ class SensorHub:
                 self._alert(role)
 
     def _alert(self, role: Role) -> None:
-        if not self._running:
+        if not self._running or self.alert_haptic is None:  # None: an alert policy decides
             return
         if self.paused:
             log.info("alert (%s) while paused: no pulse", role)
@@ -357,5 +357,6 @@ class SensorHub:
         # The pattern runs from the device's SUCCESS; anything else leaves the motor free.
         busy = pattern_s if result is ResultCode.SUCCESS else 0.0
         self._motor_busy_until[target] = asyncio.get_running_loop().time() + busy
-        log.info("%s: alert (%s) -> haptic pulse: %s", link.name, alerted, result)
+        shown = result.name if isinstance(result, ResultCode) else result
+        log.info("%s: alert (%s) -> haptic pulse: %s", link.name, alerted, shown)
         self.haptic_results.append((alerted, result))

@@ -23,7 +23,7 @@ from rich_argparse import RawDescriptionRichHelpFormatter
 
 from sensor_hub.ble import VirtualAir, client_backend, scanner_backend
 from sensor_hub.ble.discovery import KINDS, RadioUnavailableError, scan
-from sensor_hub.ble.hub import SensorHub, SensorSpec
+from sensor_hub.ble.hub import DEFAULT_ALERT_HAPTIC, SensorHub, SensorSpec
 from sensor_hub.ble.link import BleTransport, LinkConfig, SensorTarget
 from sensor_hub.ble.paired import PairedConfigError, PairedSensor, PairedStore
 from sensor_hub.cli import UserError
@@ -280,6 +280,9 @@ async def _run_hub(
         transport=transport,
         link_config=LinkConfig(rate_hz=args.rate),
         pelvis_max_hold_s=pelvis_max_hold_s,
+        # With MQTT the alert policy (docs/alerts.md) decides when to buzz; without, every
+        # alert buzzes once.
+        alert_haptic=DEFAULT_ALERT_HAPTIC if args.no_mqtt else None,
     )
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sensor_hub.alerts import Prompt, UnknownPromptError
 from sensor_hub.ble.hub import EpisodeUpdate, HubOutput, LinkUpdate, PostureUpdate, SensorHub
 from sensor_hub.mqtt.client import InboundMessage, MessageHandler, call_in_loop
 from sensor_hub.mqtt.commands import (
@@ -63,6 +64,7 @@ from sensor_hub.mqtt.sampling import (
 )
 from sensor_hub.mqtt.topics import TOPIC_POLICY, TopicKind, Topics
 from sensor_hub.processing import Role
+from sensor_hub.service.alerting import AlertService
 
 __all__ = ["BridgeConfig", "HubBridge", "Publisher"]
 
@@ -127,12 +129,14 @@ class HubBridge:
         topics: Topics,
         config: BridgeConfig | None = None,
         *,
+        alerts: AlertService | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.hub = hub
         self.client = client
         self.topics = topics
         self.config = config or BridgeConfig()
+        self.alerts = alerts
         self._clock = clock
         self._decimators: dict[Role, DecimatorState] = {
             role: DecimatorState() for role in hub.links
@@ -220,7 +224,7 @@ class HubBridge:
             block=None if latest is None else latest.block,
             link=self.hub.links[role].status(),
             last_event=self.hub.last_event.get(role),
-            paused_until_s=self.hub.paused_until_s if self.hub.paused else None,
+            paused_until_s=self._paused_until_s(),
         )
         key = _state_key(state)
         due = now - self._last_state_s.get(role, -float("inf")) >= self.config.state_interval_s
@@ -229,6 +233,19 @@ class HubBridge:
         self._last_state[role] = key
         self._last_state_s[role] = now
         self._publish(TopicKind.STATE, state, role)
+
+    def _paused_until_s(self) -> float | None:
+        if self.alerts is not None:
+            hold = self.alerts.policy.hold
+            return None if hold is None else hold[1]
+        return self.hub.paused_until_s if self.hub.paused else None
+
+    def publish_prompt(self, prompt: Prompt) -> None:
+        """A corrective-move prompt of the alert policy, as an event (QoS 1)."""
+        try:
+            self._publish(TopicKind.EVENTS, prompt.to_message(self.topics.wearer))
+        except Exception:  # one boundary: as for every output
+            log.exception("could not publish prompt %s", prompt.prompt_id)
 
     async def _tick(self) -> None:
         """State every ``state_interval_s`` even when no data comes (a silent sensor)."""
@@ -265,22 +282,44 @@ class HubBridge:
         if isinstance(command, Calibrate):
             return self._calibrate(command)
         if isinstance(command, Snooze | Pause):
-            self.hub.paused_until_s = command.end_s(now_s)
-            return {"paused_until_s": round(self.hub.paused_until_s, 3)}
+            return self._hold(command, now_s)
         if isinstance(command, Resume):
+            if self.alerts is not None:
+                self.alerts.resume()
             self.hub.paused_until_s = None
             return {}
         if isinstance(command, SetThresholds):
             return self._set_thresholds(command)
         if isinstance(command, PromptAck):
-            # Prompts come with the alert policy (issue 6); until then no prompt is open.
-            raise CommandError(
+            return self._answer(command)
+        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"cannot carry out {command.name}")
+
+    def _hold(self, command: Snooze | Pause, now_s: float) -> Result:
+        if self.alerts is None:
+            self.hub.paused_until_s = command.end_s(now_s)
+            return {"paused_until_s": round(self.hub.paused_until_s, 3)}
+        # The policy runs on the hub's time (sample time); so does the hold's end.
+        until = command.end_s(self.alerts.now_s())
+        hold = self.alerts.snooze if isinstance(command, Snooze) else self.alerts.pause
+        end = hold(until)
+        return {"paused_until_s": None if end is None else round(end, 3)}
+
+    def _answer(self, command: PromptAck) -> Result:
+        def refuse(message: str) -> CommandError:
+            return CommandError(
                 ErrorCode.FAILED,
-                f"no open prompt {command.prompt_id!r}",
+                message,
                 command=command.name.value,
                 request_id=command.request_id,
             )
-        raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"cannot carry out {command.name}")
+
+        if self.alerts is None:
+            raise refuse(f"no open prompt {command.prompt_id!r} (alerts are off)")
+        try:
+            self.alerts.answer(command.prompt_id, command.answer)
+        except UnknownPromptError:
+            raise refuse(f"no open prompt {command.prompt_id!r}") from None
+        return {"prompt_id": command.prompt_id, "answer": command.answer.value}
 
     def _calibrate(self, command: Calibrate) -> Result:
         window = command.window_s or DEFAULT_CALIBRATION_WINDOW_S

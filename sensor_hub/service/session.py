@@ -10,16 +10,21 @@ that is taken — many users already run mosquitto there) and says where, so tha
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
+from sensor_hub.alerts import AlertPolicy, StateError, state_from_json, state_to_json
 from sensor_hub.ble.hub import SensorHub
 from sensor_hub.mqtt.broker import EmbeddedBroker
 from sensor_hub.mqtt.client import Availability, MqttClient
 from sensor_hub.mqtt.config import MqttConfig, MqttProtocol
 from sensor_hub.mqtt.topics import Topics
+from sensor_hub.service.alerting import AlertService
 from sensor_hub.service.bridge import BridgeConfig, HubBridge
 from sensor_hub.settings import Settings
 
@@ -37,10 +42,16 @@ async def hub_on_mqtt(
     settings: Settings,
     *,
     bridge_config: BridgeConfig | None = None,
+    alerts: bool = True,
     announce: Callable[[str], None] = log.info,
 ) -> AsyncIterator[HubBridge]:
     """Publish ``hub``'s outputs on MQTT until the block ends (enter it before or after the
-    hub starts; before is better: nothing the hub emits is missed)."""
+    hub starts; before is better: nothing the hub emits is missed).
+
+    With ``alerts`` the alert policy (``settings.alerts``) decides buzzes and prompts (build the
+    hub with ``alert_haptic=None``); its state is kept in ``data_dir/alerts-{wearer}.json``
+    between runs (snoozes, cooldowns, progression, baseline).
+    """
     broker: EmbeddedBroker | None = None
     config = settings.mqtt or MqttConfig()
     if config.url is None:
@@ -55,7 +66,11 @@ async def hub_on_mqtt(
         config = replace(config, outbox_path=settings.data_dir / f"outbox-{settings.wearer}.sqlite")
     topics = Topics(settings.wearer, settings.prefix)
     client = MqttClient(config, availability=Availability(topics.availability))
-    bridge = HubBridge(hub, client, topics, bridge_config)
+    state_path = settings.data_dir / f"alerts-{settings.wearer}.json"
+    service = AlertService(hub, _policy(settings, state_path)) if alerts else None
+    bridge = HubBridge(hub, client, topics, bridge_config, alerts=service)
+    if service is not None:
+        service.on_prompt = bridge.publish_prompt
     try:
         client.start()
         if await asyncio.to_thread(client.wait_connected, _CONNECT_WAIT_S):
@@ -65,9 +80,37 @@ async def hub_on_mqtt(
                 f"broker {config.host}:{config.port} not reachable yet: queueing in the outbox"
             )
         bridge.start()
+        if service is not None:
+            service.start()
         yield bridge
     finally:
+        if service is not None:
+            await service.stop()
+            _save(service.policy, state_path)
         await bridge.stop()
         await asyncio.to_thread(client.stop)
         if broker is not None:
             await broker.stop()
+
+
+def _policy(settings: Settings, state_path: Path) -> AlertPolicy:
+    """The policy with the wearer's local time zone and the state left by the last run."""
+    tz = datetime.now().astimezone().tzinfo or UTC
+    state = None
+    if state_path.exists():
+        try:
+            state = state_from_json(json.loads(state_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, StateError) as exc:
+            log.warning("%s: cannot restore the alert state (%s); starting afresh", state_path, exc)
+    return AlertPolicy(settings.alerts, tz=tz, state=state)
+
+
+def _save(policy: AlertPolicy, path: Path) -> None:
+    """Write the policy's state atomically (a temporary file, then a rename)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state_to_json(policy.get_state())), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("%s: cannot save the alert state: %s", path, exc)

@@ -21,7 +21,8 @@ class Wearer:
     """A policy and a clock; every call returns the actions it produced."""
 
     def __init__(self, config: AlertConfig | None = None, /, **changes: object) -> None:
-        cfg = config or AlertConfig()
+        # The scenarios here were written for prompts at the first escalation (level 1).
+        cfg = config or AlertConfig(prompt_at_level=1)
         self.policy = AlertPolicy(cfg.updated(**changes) if changes else cfg)
         self.log: list[Action] = []
         self._starts: dict[str, float] = {}

@@ -86,6 +86,20 @@ def test_a_prompt_comes_with_the_first_escalation() -> None:
     assert prompts[0].time_s - T0 == 250.0
 
 
+def test_by_default_the_first_alert_comes_with_a_prompt_then_the_cooldown_holds() -> None:
+    w = Wearer(AlertConfig())
+    w.activity(0.0, Activity.UPRIGHT, Posture.SITTING)
+    first = w.slouch(100.0)
+    assert len(of(first, Buzz)) == 1
+    [prompt] = of(first, Prompt)
+    assert prompt.time_s - T0 == 130.0
+    assert prompt.trigger is Trigger.LEAN_SITTING
+    w.end(150.0, 145.0)
+    again = w.slouch(300.0)  # within the 15 min prompt cooldown: a buzz, no prompt
+    assert len(of(again, Buzz)) == 1
+    assert of(again, Prompt) == []
+
+
 def test_two_sensors_escalate_independently() -> None:
     w = sitting(prompt_at_level=None)
     w.slouch(0.0, "forward_lean")
