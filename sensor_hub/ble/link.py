@@ -479,6 +479,13 @@ class SensorLink:
         assert stream is not None
         await profile.start(client, stream, self.rate_hz, self._on_device_data)
         self._streaming = True
+        try:  # a battery level is a nice-to-have: its absence or failure is not a link error
+            pct = await profile.read_battery(client)
+        except _LINK_ERRORS as exc:
+            log.info("%s: no battery level: %s", self.name, exc)
+        else:
+            if pct is not None:
+                self._set_battery(pct)
 
     async def _tear_down_device(self, client: BleakClient) -> None:
         """A third-party device: its profile stops it and unsubscribes; then disconnect."""

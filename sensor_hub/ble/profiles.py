@@ -33,6 +33,9 @@ __all__ = ["PROFILES", "DeviceProfile", "DeviceStream", "DotProfile", "ThingyPro
 
 NotifyHandler = Callable[[BleakGATTCharacteristic, bytearray], None]
 
+#: The standard Battery Level characteristic (Battery Service 0x180F).
+_BATTERY_LEVEL: Final = "00002a19-0000-1000-8000-00805f9b34fb"
+
 
 class DeviceStream(Protocol):
     """A device stream adapter of :mod:`sensor_hub.devices`, as the link uses it."""
@@ -94,6 +97,14 @@ class DeviceProfile:
         """Re-send the start command (only where :attr:`restartable`)."""
         del client, stream
 
+    async def read_battery(self, client: BleakClient) -> int | None:
+        """The battery level (%), from the standard Battery Service where the device has one
+        (the Thingy:52 does; the WitMotion's battery register is undocumented): ``None``."""
+        if client.services.get_characteristic(_BATTERY_LEVEL) is None:
+            return None
+        data = await client.read_gatt_char(_BATTERY_LEVEL)
+        return int(data[0]) if data and data[0] <= 100 else None
+
     async def stop(self, client: BleakClient, stream: DeviceStream) -> None:
         """Stop streaming and unsubscribe (errors are the caller's to suppress)."""
         raise NotImplementedError
@@ -153,6 +164,11 @@ class DotProfile(DeviceProfile):
             movella_dot.start_streaming_command(self.mode),
             response=True,
         )
+
+    async def read_battery(self, client: BleakClient) -> int | None:
+        """The DOT's own battery characteristic (``[level %, charging]``)."""
+        battery = movella_dot.decode_battery(await client.read_gatt_char(movella_dot.Uuids.BATTERY))
+        return battery.level_pct if battery.level_pct <= 100 else None
 
     async def stop(self, client: BleakClient, stream: DeviceStream) -> None:
         del stream

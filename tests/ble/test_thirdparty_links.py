@@ -101,6 +101,8 @@ def test_third_party_device_streams_through_the_link_and_recovers_a_hang_up(kind
         assert gap.reconnected
         assert status.connections == 2
         assert status.rate_hz == DEVICE_RATE[kind]
+        # Battery where the device tells it (the WitMotion's register is undocumented).
+        assert status.battery_pct == {"witmotion": None, "movella_dot": 87, "thingy52": 93}[kind]
         assert status.rejected == {}
         assert status.samples == got.samples
         assert not twin.connected

@@ -22,6 +22,10 @@ _THINGY_GYR_PER_RADS: Final = 32.0 / math.radians(1.0)  # 5 fraction bits of deg
 _THINGY_RATE_RANGE: Final = (5, 200)
 
 
+_BATTERY_SERVICE: Final = "0000180f-0000-1000-8000-00805f9b34fb"
+_BATTERY_LEVEL: Final = "00002a19-0000-1000-8000-00805f9b34fb"
+
+
 class ThingyTwin(ThirdPartyTwin):
     """A Thingy:52: streams the raw motion characteristic while it notifies (no start bytes),
     at the motion rate of the configuration characteristic (write-back changes it)."""
@@ -29,7 +33,9 @@ class ThingyTwin(ThirdPartyTwin):
     DEFAULT_NAME: ClassVar[str] = "Thingy"
     SERVICE_UUIDS: ClassVar[tuple[str, ...]] = (thingy52.Uuids.MOTION_SERVICE,)
 
-    def __init__(self, block: SampleBlock, *, rate_hz: float = 50.0, **kwargs: Any) -> None:
+    def __init__(
+        self, block: SampleBlock, *, rate_hz: float = 50.0, battery_pct: int = 93, **kwargs: Any
+    ) -> None:
         super().__init__(block, rate_hz=rate_hz, **kwargs)
         self._config = bytearray(_THINGY_CONFIG.pack(1000, 500, 500, round(rate_hz), 1))
         self._config_char = characteristic(
@@ -39,9 +45,16 @@ class ThingyTwin(ThirdPartyTwin):
             write=self._on_config,
         )
         self._raw = self._subscribable(thingy52.Uuids.RAW)
+        self.battery_pct = battery_pct
+        self._battery = characteristic(
+            _BATTERY_LEVEL, Props.READ, read=lambda _: bytes((min(self.battery_pct, 100),))
+        )
 
     def _services(self) -> list[gatt.Service]:
-        return [gatt.Service(thingy52.Uuids.MOTION_SERVICE, [self._config_char, self._raw])]
+        return [
+            gatt.Service(thingy52.Uuids.MOTION_SERVICE, [self._config_char, self._raw]),
+            gatt.Service(_BATTERY_SERVICE, [self._battery]),  # the standard one, as on the device
+        ]
 
     def _streaming(self) -> bool:
         return thingy52.Uuids.RAW in self._subscribed
