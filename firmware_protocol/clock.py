@@ -110,6 +110,11 @@ class ClockMapper:
         valid = self._index >= new_index - math.ceil(self.horizon_s / self.bucket_s)
         d, off = self._device_s[valid], self._offset_s[valid]
         ref = bucket[1]
+        if len(d) == 0:
+            # The device clock jumped past the whole horizon (a long gap, or a replay far faster
+            # than real time): nothing closed is recent enough; the current bucket stands alone.
+            self._ref_device_s, self._closed_offset_s = ref, math.inf
+            return
         drift = 0.0
         if len(d) >= 3 and ref - float(d.min()) >= self.min_span_s:
             xc = d - d.mean()

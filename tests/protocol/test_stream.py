@@ -150,3 +150,15 @@ def test_clock_mapper_removes_drift(drift_ppm: float) -> None:
     model = clock.model
     assert model is not None
     assert abs(model.drift_ppm - drift_ppm) < 3.0
+
+
+def test_a_device_clock_jump_past_the_horizon_keeps_mapping() -> None:
+    # Seen in a 20000x replay: the next observation lands beyond every kept bucket.
+    clock = ClockMapper(horizon_s=300.0)
+    for i in range(5):
+        clock.observe(i * 1_000_000, 100.0 + i + 0.002)
+    model = clock.observe(10_000 * 1_000_000, 100.0 + 10_000 + 0.003)
+    assert model.offset_s == pytest.approx(100.003, abs=1e-6)
+    model = clock.observe(10_001 * 1_000_000 + 500_000, 100.0 + 10_001.5 + 0.004)
+    host = clock.to_host_s(np.array([10_001 * 1_000_000], dtype=np.int64))
+    assert host[0] == pytest.approx(100.0 + 10_001 + 0.003, abs=1e-3)
