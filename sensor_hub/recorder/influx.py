@@ -219,9 +219,12 @@ class InfluxWriter:
             if self._closing:
                 msg = "write on a closed InfluxWriter"
                 raise WriterClosedError(msg)
+            was_empty = not self._buffer
             self._buffer.extend(lines)
             self._accepted += len(lines)
-            if len(self._buffer) >= self.config.batch_size:
+            # The writer sleeps without a deadline while the buffer is empty: the first points
+            # start the flush interval, a full batch goes at once.
+            if was_empty or len(self._buffer) >= self.config.batch_size:
                 self._cond.notify_all()
 
     def flush(self, timeout_s: float | None = None) -> bool:

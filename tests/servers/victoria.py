@@ -5,6 +5,8 @@ samples back through ``/api/v1/export``.  What it does with line protocol (check
 ``test_store_fixtures.py``): measurement + field become the metric ``measurement_field``, tags
 become labels, string fields become 0, timestamps are kept in milliseconds.
 
+``-dedup.minScrapeInterval=1ms`` makes a sample written twice (same series, same millisecond)
+count once, as InfluxDB overwrites it; deployments should set it too (docs/mqtt.md).
 Two flags make reads deterministic: ``-search.latencyOffset=0s`` (otherwise the last 30 s are
 hidden from queries) and a call to ``/internal/force_flush`` before each read (``flush()``; the
 helpers here do it for you).  ``-retentionPeriod=100y`` so tests may use fixed timestamps years in
@@ -78,6 +80,9 @@ def start_victoria(workdir: Path) -> Victoria:
         f"-storageDataPath={workdir / 'data'}",
         f"-httpListenAddr={HOST}:{port}",
         "-search.latencyOffset=0s",
+        # Same series + same timestamp = one sample, as InfluxDB overwrites: a message the
+        # recorder gets twice (redelivery after a restart) must not count twice.
+        "-dedup.minScrapeInterval=1ms",
         "-retentionPeriod=100y",
         "-loggerLevel=WARN",
         "-search.disableCache",
