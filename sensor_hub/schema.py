@@ -14,6 +14,14 @@ the same points again, which the stores overwrite.
 
 Availability (``online``/``offline``) carries no timestamp and is not stored; the state's
 ``connected`` flag records the link.
+
+The alert policy's decisions (issue 6): an ``alert`` point for every buzz and every
+suppressed alert or prompt (``outcome`` buzzed/suppressed, ``reason``), an ``adherence`` point
+for every answer to a prompt, a ``feedback`` point for every "well done".  Tags that do not
+apply hold :data:`NO_TAG` (a point always has all of its measurement's tags).  Two decisions
+at the same millisecond are always distinct series: alerts differ by ``kind`` (one episode per
+kind), ``what`` or ``trigger``; answers by ``prompt`` (the prompt id: one series per prompt, a
+few dozen a day).
 """
 
 from __future__ import annotations
@@ -24,13 +32,18 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from sensor_hub.mqtt.commands import Answer
 from sensor_hub.mqtt.messages import (
+    AlertMessage,
+    Answer,
+    AnswerMessage,
     EpisodeMessage,
+    FeedbackMessage,
     Message,
     PostureState,
     PromptMessage,
     SensorState,
+    SuppressedMessage,
+    SuppressedWhat,
     Telemetry,
     label_of,
     round_deg,
@@ -45,8 +58,10 @@ __all__ = [
     "ANSWER_CODES",
     "CODE_TABLES",
     "MEASUREMENTS",
+    "NO_TAG",
     "Measurement",
     "MeasurementSpec",
+    "Outcome",
     "Tag",
     "points_for",
     "time_ns",
@@ -59,7 +74,9 @@ class Measurement(StrEnum):
     LINK = "link"  # the state topic: battery, data age, connection, gaps
     EPISODE = "episode"  # episode events, one point per phase
     PROMPT = "prompt"  # corrective-move prompts shown
-    ADHERENCE = "adherence"  # answers to prompts (issue 6)
+    ADHERENCE = "adherence"  # answers to prompts
+    ALERT = "alert"  # the alert policy's buzzes and suppressed alerts and prompts
+    FEEDBACK = "feedback"  # positive feedback ("well done")
 
 
 class Tag(StrEnum):
@@ -68,7 +85,22 @@ class Tag(StrEnum):
     KIND = "kind"  # episode kind: forward_lean, pelvic_tilt
     PHASE = "phase"  # episode phase: started, alerted, ended
     MOVE = "move"  # a prompt's move id
-    REASON = "reason"  # why a prompt was shown
+    REASON = "reason"  # why a prompt was shown; why an alert or prompt was suppressed
+    WHAT = "what"  # alert: alert or prompt
+    OUTCOME = "outcome"  # alert: buzzed or suppressed
+    TRIGGER = "trigger"  # alert: a suppressed prompt's reason code
+    PROMPT = "prompt"  # adherence: the prompt id answered
+
+
+class Outcome(StrEnum):
+    """The ``outcome`` tag of an ``alert`` point."""
+
+    BUZZED = "buzzed"
+    SUPPRESSED = "suppressed"
+
+
+#: The value of a tag that does not apply (a buzz's reason, a prompt's kind).
+NO_TAG: Final = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +138,25 @@ MEASUREMENTS: Final[Mapping[Measurement, MeasurementSpec]] = MappingProxyType(
             ("start_s", "alert_s", "end_s", "duration_s", "peak_deg", "mean_deg"),
         ),
         Measurement.PROMPT: MeasurementSpec((Tag.WEARER, Tag.MOVE, Tag.REASON), ("prompted",)),
-        Measurement.ADHERENCE: MeasurementSpec((Tag.WEARER, Tag.MOVE), ("answer", "response_s")),
+        Measurement.ADHERENCE: MeasurementSpec(
+            (Tag.WEARER, Tag.MOVE, Tag.PROMPT), ("answer", "response_s")
+        ),
+        Measurement.ALERT: MeasurementSpec(
+            (Tag.WEARER, Tag.SENSOR, Tag.KIND, Tag.WHAT, Tag.OUTCOME, Tag.REASON, Tag.TRIGGER),
+            ("level", "count"),
+        ),
+        Measurement.FEEDBACK: MeasurementSpec(
+            (Tag.WEARER, Tag.SENSOR, Tag.KIND), ("corrected_after_s", "buzz", "count")
+        ),
     }
 )
 
 
-#: Codes of the answers to a prompt (``adherence.answer``; issue 6 writes them).
+#: Codes of the answers to a prompt (``adherence.answer``).
 ANSWER_CODES: Final[Mapping[int, str]] = MappingProxyType(
     {0: Answer.DONE.value, 1: Answer.SKIP.value, 2: Answer.SNOOZE.value}
 )
+_ANSWER_CODE: Final = {Answer(label): code for code, label in ANSWER_CODES.items()}
 
 #: Field name -> code -> label, for every coded field (dashboards label values with these).
 CODE_TABLES: Final[Mapping[str, Mapping[int, str]]] = MappingProxyType(
@@ -201,7 +243,47 @@ def _prompt(msg: PromptMessage) -> list[Point]:
     return [Point(Measurement.PROMPT.value, tags, {"prompted": 1}, time_ns(msg.ts_s))]
 
 
-def points_for(msg: Message) -> list[Point]:
+def _alert(msg: AlertMessage | SuppressedMessage) -> list[Point]:
+    sensor, kind = msg.sensor, msg.kind
+    if isinstance(msg, AlertMessage):
+        what, outcome, reason, trigger = SuppressedWhat.ALERT, Outcome.BUZZED, NO_TAG, NO_TAG
+    else:
+        what, outcome = msg.what, Outcome.SUPPRESSED
+        reason, trigger = msg.reason.value, msg.trigger or NO_TAG
+    tags = {
+        Tag.WEARER.value: msg.wearer,
+        Tag.SENSOR.value: NO_TAG if sensor is None else sensor.value,
+        Tag.KIND.value: NO_TAG if kind is None else kind.value,
+        Tag.WHAT.value: what.value,
+        Tag.OUTCOME.value: outcome.value,
+        Tag.REASON.value: reason,
+        Tag.TRIGGER.value: trigger,
+    }
+    fields = _fields(level=msg.level, count=1)
+    return [Point(Measurement.ALERT.value, tags, fields, time_ns(msg.ts_s))]
+
+
+def _answer(msg: AnswerMessage) -> list[Point]:
+    tags = {
+        Tag.WEARER.value: msg.wearer,
+        Tag.MOVE.value: msg.move_id,
+        Tag.PROMPT.value: msg.prompt_id,
+    }
+    fields = _fields(answer=_ANSWER_CODE[msg.answer], response_s=round_s(msg.response_s))
+    return [Point(Measurement.ADHERENCE.value, tags, fields, time_ns(msg.ts_s))]
+
+
+def _feedback(msg: FeedbackMessage) -> list[Point]:
+    tags = {
+        Tag.WEARER.value: msg.wearer,
+        Tag.SENSOR.value: msg.sensor.value,
+        Tag.KIND.value: msg.kind.value,
+    }
+    fields = _fields(corrected_after_s=round_s(msg.corrected_after_s), buzz=int(msg.buzz), count=1)
+    return [Point(Measurement.FEEDBACK.value, tags, fields, time_ns(msg.ts_s))]
+
+
+def points_for(msg: Message) -> list[Point]:  # noqa: PLR0911 - one branch per message type
     """The store points of one message (none for availability)."""
     if isinstance(msg, Telemetry):
         return _telemetry(msg)
@@ -211,4 +293,10 @@ def points_for(msg: Message) -> list[Point]:
         return _episode(msg)
     if isinstance(msg, PromptMessage):
         return _prompt(msg)
+    if isinstance(msg, AlertMessage | SuppressedMessage):
+        return _alert(msg)
+    if isinstance(msg, AnswerMessage):
+        return _answer(msg)
+    if isinstance(msg, FeedbackMessage):
+        return _feedback(msg)
     return []

@@ -27,7 +27,12 @@ names another) holds one table per part; every key is optional::
 
 The environment overrides the file: ``POSTURE_HUB_WEARER``, ``POSTURE_HUB_MQTT_URL``,
 ``POSTURE_HUB_INFLUX_URL`` / ``_ORG`` / ``_BUCKET``, ``POSTURE_HUB_DATA_DIR`` (where the
-embedded store, the outbox and the spill live; default ``~/.local/share/posture-hub``).
+embedded store, the outbox and the spill live; default ``~/.local/share/posture-hub``), and
+``POSTURE_HUB_ALERTS_<KEY>`` any key of the ``[alerts]`` table, upper-case
+(``POSTURE_HUB_ALERTS_MODE=tracking``, ``POSTURE_HUB_ALERTS_QUIET_HOURS=off``,
+``POSTURE_HUB_ALERTS_MAX_ALERTS_PER_HOUR=4``: strings, read as the file's values would be).
+An empty variable counts as unset; a ``POSTURE_HUB_ALERTS_`` variable that names no setting is
+an error, so a typo is not silently ignored.
 Secrets (passwords, tokens) are best kept in the environment; they never appear in a repr or
 a log.  Any problem raises one :class:`SettingsError` naming the file and the key.
 """
@@ -47,7 +52,7 @@ from sensor_hub.mqtt.config import MqttConfig, MqttConfigError
 from sensor_hub.mqtt.topics import DEFAULT_PREFIX, TopicError, validate_prefix, validate_wearer
 from sensor_hub.recorder.influx import InfluxConfig, InfluxConfigError
 
-__all__ = ["Settings", "SettingsError", "data_dir", "load_settings"]
+__all__ = ["ALERTS_ENV_PREFIX", "Settings", "SettingsError", "data_dir", "load_settings"]
 
 DATA_DIR_ENV: Final = "POSTURE_HUB_DATA_DIR"
 _FILE_NAME: Final = "hub.toml"
@@ -59,6 +64,11 @@ _ENV: Final = {
     "POSTURE_HUB_INFLUX_ORG": ("influx", "org"),
     "POSTURE_HUB_INFLUX_BUCKET": ("influx", "bucket"),
 }
+
+
+#: ``POSTURE_HUB_ALERTS_<FIELD>`` overrides ``[alerts] <field>``.
+ALERTS_ENV_PREFIX: Final = "POSTURE_HUB_ALERTS_"
+_ALERT_KEYS: Final = frozenset(f.name for f in fields(AlertConfig))
 
 
 class SettingsError(Exception):
@@ -117,7 +127,23 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if env.get(variable):
             tables.setdefault(table, {})[key] = env[variable]
             where = f"{path} (or ${variable})"
+    for variable, key in _alert_variables(env).items():
+        tables.setdefault("alerts", {})[key] = env[variable]
     return _build(tables, env, where)
+
+
+def _alert_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """The set ``POSTURE_HUB_ALERTS_*`` variables and the ``[alerts]`` key each overrides."""
+    found: dict[str, str] = {}
+    for variable, value in env.items():
+        if not variable.startswith(ALERTS_ENV_PREFIX) or not value:
+            continue
+        key = variable.removeprefix(ALERTS_ENV_PREFIX).lower()
+        if key not in _ALERT_KEYS or variable != ALERTS_ENV_PREFIX + key.upper():
+            known = ", ".join(sorted(_ALERT_KEYS))
+            raise SettingsError(f"${variable}: no such alert setting (known, upper-case: {known})")
+        found[variable] = key
+    return found
 
 
 def _build(tables: dict[str, dict[str, object]], env: Mapping[str, str], where: str) -> Settings:
@@ -140,7 +166,12 @@ def _build(tables: dict[str, dict[str, object]], env: Mapping[str, str], where: 
     influx = _influx(tables["influx"], where) if "influx" in tables else None
     try:
         alerts = AlertConfig.from_mapping(tables.get("alerts", {}))
-    except (AlertConfigError, ValueError, TypeError) as exc:
+    except AlertConfigError as exc:
+        variable = ALERTS_ENV_PREFIX + exc.field.upper()
+        if env.get(variable) and exc.field in _ALERT_KEYS:
+            raise SettingsError(f"${variable}: {exc}") from None
+        raise SettingsError(f"{where}: [alerts]: {exc}") from None
+    except (ValueError, TypeError) as exc:
         raise SettingsError(f"{where}: [alerts]: {exc}") from None
     store_path = Path(str(store.get("path", home / "posture.sqlite"))).expanduser()
     retention = store.get("retention_days", 90.0)

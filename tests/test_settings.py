@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sensor_hub.alerts import AlertConfig, AlertMode
 from sensor_hub.settings import SettingsError, load_settings
 
 GOOD = """\
@@ -101,3 +102,66 @@ def test_each_problem_is_one_error_naming_the_file(tmp_path: Path, text: str, me
 def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+ALERTS = """\
+[alerts]
+mode = "training"
+quiet_hours = "22:00-07:00"
+max_alerts_per_hour = 6
+"""
+
+
+def test_alert_settings_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    env = {
+        "POSTURE_HUB_ALERTS_MODE": "tracking",
+        "POSTURE_HUB_ALERTS_QUIET_HOURS": "off",
+        "POSTURE_HUB_ALERTS_MAX_ALERTS_PER_HOUR": "4",
+        "POSTURE_HUB_ALERTS_POSITIVE_FEEDBACK_BUZZ": "false",
+        "POSTURE_HUB_ALERTS_LONG_STATIC_S": "off",
+        "POSTURE_HUB_ALERTS_SNOOZE_S": "",  # empty: unset
+    }
+    s = load_settings(write(tmp_path, ALERTS), env=env)
+    a = s.alerts
+    assert (a.mode, a.quiet_hours, a.max_alerts_per_hour) == (AlertMode.TRACKING, None, 4)
+    assert a.positive_feedback_buzz is False
+    assert a.long_static_s is None
+    assert a.snooze_s == AlertConfig().snooze_s
+    no_file = {
+        "POSTURE_HUB_CONFIG_DIR": str(tmp_path / "none"),
+        "POSTURE_HUB_ALERTS_MODE": "tracking",
+    }
+    assert load_settings(None, env=no_file).alerts.mode is AlertMode.TRACKING
+
+
+def test_every_alert_setting_has_its_variable(tmp_path: Path) -> None:
+    config = AlertConfig(repeat_after_s=60.0, prompt_at_level=None)
+    env = {f"POSTURE_HUB_ALERTS_{k.upper()}": str(v) for k, v in config.as_mapping().items()}
+    env = {k: v for k, v in env.items() if v != "None"} | {
+        "POSTURE_HUB_ALERTS_PROMPT_AT_LEVEL": "off"
+    }
+    assert load_settings(write(tmp_path, ""), env=env).alerts == config
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"POSTURE_HUB_ALERTS_MODE": "loud"}, r"\$POSTURE_HUB_ALERTS_MODE: alerts\.mode"),
+        (
+            {"POSTURE_HUB_ALERTS_MAX_ALERTS_PER_HOUR": "many"},
+            r"\$POSTURE_HUB_ALERTS_MAX_ALERTS_PER_HOUR: alerts\.max_alerts_per_hour",
+        ),
+        ({"POSTURE_HUB_ALERTS_MODEE": "tracking"}, r"\$POSTURE_HUB_ALERTS_MODEE: no such"),
+        ({"POSTURE_HUB_ALERTS_mode": "tracking"}, r"\$POSTURE_HUB_ALERTS_mode: no such"),
+    ],
+)
+def test_a_bad_alert_variable_is_named(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(write(tmp_path, ALERTS), env=env)
+
+
+def test_a_bad_alert_key_in_the_file_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[alerts]\nmode = "loud"\n')
+    with pytest.raises(SettingsError, match=r"\[alerts\]: alerts\.mode") as raised:
+        load_settings(path, env={})
+    assert str(path) in str(raised.value)

@@ -14,19 +14,23 @@ command name, so a client can match replies even over MQTT 3.1.1, which has no c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+from types import MappingProxyType
 from typing import ClassVar, Final, TypeVar
 
-from sensor_hub.mqtt.messages import JsonScalar, PayloadError, round_s
+from sensor_hub.mqtt.messages import Answer, JsonScalar, PayloadError, round_s
 from sensor_hub.mqtt.payloads import PAYLOAD_VERSION, dump_json, load_json
 from sensor_hub.mqtt.topics import TopicError, TopicKind, Topics, parse_topic
 
 __all__ = [
+    "ALERT_SETTINGS",
     "COMMAND_RANGES",
     "DEFAULT_PAUSE_S",
     "DEFAULT_SNOOZE_S",
+    "MAX_ALERT_SETTINGS",
     "MAX_COMMAND_BYTES",
     "Answer",
     "Calibrate",
@@ -37,6 +41,7 @@ __all__ = [
     "Pause",
     "PromptAck",
     "Resume",
+    "SetAlerts",
     "SetThresholds",
     "Snooze",
     "Until",
@@ -63,6 +68,22 @@ COMMAND_RANGES: Final = {
 }
 
 
+#: The settings ``set_alerts`` may change: the fields of
+#: :class:`sensor_hub.alerts.config.AlertConfig` (the tests keep the two equal; this layer does
+#: not import the alert policy).  Their values are checked when the hub applies them.
+ALERT_SETTINGS: Final = frozenset(
+    {
+        "mode", "baseline_until_s", "repeat_after_s", "max_escalations", "max_alerts_per_hour",
+        "positive_feedback_within_s", "positive_feedback_buzz", "quiet_hours",
+        "prompt_cooldown_s", "move_cooldown_s", "prompt_at_level", "long_static_s",
+        "prolonged_sitting_s", "progress_after_done", "floor_when_standing", "snooze_s",
+        "pause_s", "haptic_intensity_pct", "haptic_step_pct", "haptic_duration_ms",
+    }
+)  # fmt: skip
+#: At most this many settings in one ``set_alerts``.
+MAX_ALERT_SETTINGS: Final = 32
+
+
 class ErrorCode(StrEnum):
     BAD_JSON = "bad_json"  # not JSON, not an object, too large
     BAD_VERSION = "bad_version"
@@ -82,16 +103,11 @@ class CommandName(StrEnum):
     RESUME = "resume"
     PROMPT_ACK = "prompt_ack"
     SET_THRESHOLDS = "set_thresholds"
+    SET_ALERTS = "set_alerts"
 
 
 class Until(StrEnum):
     TOMORROW = "tomorrow"  # the start of the next local day
-
-
-class Answer(StrEnum):
-    DONE = "done"
-    SKIP = "skip"
-    SNOOZE = "snooze"
 
 
 RequestId = str | int
@@ -184,7 +200,18 @@ class SetThresholds:
     name: ClassVar[CommandName] = CommandName.SET_THRESHOLDS
 
 
-Command = Calibrate | Snooze | Pause | Resume | PromptAck | SetThresholds
+@dataclass(frozen=True, slots=True)
+class SetAlerts:
+    """New alert settings (``AlertConfig`` field -> value as in the ``[alerts]`` table; at
+    least one).  Only the shape is checked here; the hub validates the values when it applies
+    them, all or nothing."""
+
+    settings: Mapping[str, JsonScalar] = field(default_factory=dict)
+    request_id: RequestId | None = None
+    name: ClassVar[CommandName] = CommandName.SET_ALERTS
+
+
+Command = Calibrate | Snooze | Pause | Resume | PromptAck | SetThresholds | SetAlerts
 
 #: The fields each command may carry besides ``v``, ``command`` and ``id``.
 _FIELDS: Final[dict[CommandName, frozenset[str]]] = {
@@ -194,6 +221,7 @@ _FIELDS: Final[dict[CommandName, frozenset[str]]] = {
     CommandName.RESUME: frozenset(),
     CommandName.PROMPT_ACK: frozenset({"prompt_id", "answer"}),
     CommandName.SET_THRESHOLDS: frozenset({"threshold_deg", "hold_s", "dip_s"}),
+    CommandName.SET_ALERTS: frozenset({"settings"}),
 }
 
 
@@ -305,12 +333,34 @@ def _build(name: CommandName, f: _Fields) -> Command:
         if answer is None:  # pragma: no cover - required=True raises first
             raise f.error(ErrorCode.MISSING_FIELD, "prompt_ack needs answer")
         return PromptAck(prompt_id, answer, rid)
+    if name is CommandName.SET_ALERTS:
+        return SetAlerts(_alert_settings(f), rid)
     values = SetThresholds(f.number("threshold_deg"), f.number("hold_s"), f.number("dip_s"), rid)
     if values.threshold_deg is None and values.hold_s is None and values.dip_s is None:
         raise f.error(
             ErrorCode.MISSING_FIELD, "set_thresholds needs threshold_deg, hold_s or dip_s"
         )
     return values
+
+
+def _alert_settings(f: _Fields) -> Mapping[str, JsonScalar]:
+    if "settings" not in f.obj:
+        raise f.error(ErrorCode.MISSING_FIELD, "set_alerts needs settings")
+    settings = f.obj["settings"]
+    if not isinstance(settings, dict):
+        raise f.error(ErrorCode.BAD_TYPE, "settings must be an object of setting: value")
+    if not settings:
+        raise f.error(ErrorCode.MISSING_FIELD, "set_alerts needs at least one setting")
+    if len(settings) > MAX_ALERT_SETTINGS:
+        raise f.error(ErrorCode.OUT_OF_RANGE, f"at most {MAX_ALERT_SETTINGS} settings at once")
+    unknown = sorted(str(k)[:64] for k in settings if k not in ALERT_SETTINGS)
+    if unknown:
+        known = ", ".join(sorted(ALERT_SETTINGS))
+        raise f.error(ErrorCode.UNKNOWN_FIELD, f"unknown setting {unknown[0]!r} (known: {known})")
+    for key, value in settings.items():
+        if not (value is None or isinstance(value, str | int | float | bool)):
+            raise f.error(ErrorCode.BAD_TYPE, f"settings.{key} must be a scalar value")
+    return MappingProxyType(dict(settings))
 
 
 def decode_command(topic: str, data: bytes, topics: Topics) -> Command:

@@ -1,8 +1,10 @@
 """The typed messages of the MQTT layer: what the payloads carry, independent of encoding.
 
 Frozen dataclasses with units in their names; enums are the core's own (:class:`Activity`,
-:class:`Band`, :class:`CalibrationStatus`, :class:`Phase`, :class:`Role`) plus the few the MQTT
-layer adds (:class:`PostureState`, :class:`EpisodeKind`, :class:`EventType`).  Each message checks
+:class:`Band`, :class:`CalibrationStatus`, :class:`Phase`, :class:`Role`, the firmware's
+:class:`HapticPattern`) plus the few the MQTT layer adds (:class:`PostureState`,
+:class:`EpisodeKind`, :class:`EventType`, and for the alert policy's decisions
+:class:`Answer`, :class:`SuppressedWhat`, :class:`SuppressionReason`).  Each message checks
 itself on construction and raises :class:`PayloadError`, so a parsed payload and a built one obey
 the same rules.  Rounding lives here too (:func:`round_deg`, :func:`round_s`): the payload bytes and
 the store's point identity are both taken from the rounded values.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum, StrEnum
 from typing import Final
 
+from firmware_protocol import HapticPattern
 from sensor_hub.mqtt.topics import TopicError, validate_wearer
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
@@ -28,26 +31,38 @@ __all__ = [
     "EPISODE_EVENT_TYPES",
     "EVENT_PHASES",
     "ID_PATTERN",
+    "MAX_LEVEL",
+    "AlertMessage",
+    "Answer",
+    "AnswerMessage",
     "Availability",
     "EpisodeKind",
     "EpisodeMessage",
+    "EventMessage",
     "EventType",
+    "FeedbackMessage",
     "JsonScalar",
     "Message",
     "PayloadError",
     "PostureState",
     "PromptMessage",
     "SensorState",
+    "SuppressedMessage",
+    "SuppressedWhat",
+    "SuppressionReason",
     "Telemetry",
     "label_of",
     "posture_state",
     "round_deg",
     "round_s",
+    "sensor_of",
 ]
 
 JsonScalar = str | int | float | bool | None
 #: Prompt, move and reason ids (they become store tags: short, no spaces or line breaks).
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: The highest escalation level an alert event may report (the policy caps it at 11).
+MAX_LEVEL: Final = 100
 
 
 class PayloadError(ValueError):
@@ -81,6 +96,42 @@ class EventType(StrEnum):
     EPISODE_ALERTED = "episode_alerted"
     EPISODE_ENDED = "episode_ended"
     PROMPT = "prompt"
+    ALERT = "alert"  # the alert policy buzzed the wearer
+    ALERT_SUPPRESSED = "alert_suppressed"  # an alert or prompt was due but not delivered
+    PROMPT_ANSWERED = "prompt_answered"
+    FEEDBACK = "feedback"  # positive feedback: corrected soon after a buzz
+
+
+class Answer(StrEnum):
+    """The wearer's answer to a prompt (the ``prompt_ack`` command's, and the event's)."""
+
+    DONE = "done"
+    SKIP = "skip"
+    SNOOZE = "snooze"
+
+
+class SuppressedWhat(StrEnum):
+    """What was not delivered (:class:`sensor_hub.alerts.What`)."""
+
+    ALERT = "alert"
+    PROMPT = "prompt"
+
+
+class SuppressionReason(StrEnum):
+    """Why it was not delivered: the codes of :class:`sensor_hub.alerts.Reason` (the tests
+    keep the two equal; the MQTT layer does not import the alert policy)."""
+
+    PAUSED = "paused"
+    TRACKING = "tracking"
+    BASELINE = "baseline"
+    LYING = "lying"
+    WALKING = "walking"
+    SNOOZED = "snoozed"
+    QUIET_HOURS = "quiet_hours"
+    HOURLY_CAP = "hourly_cap"
+    ESCALATION_CAP = "escalation_cap"
+    PROMPT_COOLDOWN = "prompt_cooldown"
+    NO_MOVE = "no_move"
 
 
 EPISODE_EVENT_TYPES: Final = {
@@ -117,6 +168,21 @@ def _check(wearer: str, ts_s: float) -> None:
         raise PayloadError(str(exc)) from None
     if not math.isfinite(ts_s) or ts_s < 0:
         raise PayloadError(f"ts must be a finite time >= 0, got {ts_s!r}")
+
+
+def _check_id(name: str, value: object) -> None:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise PayloadError(f"{name} must be 1-64 of A-Z a-z 0-9 _ . : -, got {value!r}")
+
+
+def _check_level(level: object) -> None:
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_LEVEL:
+        raise PayloadError(f"level must be an integer 0-{MAX_LEVEL}, got {level!r}")
+
+
+def _check_finite(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PayloadError(f"{name} must be a finite number, got {value!r}")
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -213,9 +279,7 @@ class PromptMessage:
     def __post_init__(self) -> None:
         _check(self.wearer, self.ts_s)
         for name in ("prompt_id", "move_id", "reason"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-                raise PayloadError(f"{name} must be 1-64 of A-Z a-z 0-9 _ . : -, got {value!r}")
+            _check_id(name, getattr(self, name))
         for key, item in self.detail.items():
             if not isinstance(key, str) or not isinstance(item, JsonScalar):
                 raise PayloadError(f"detail must map strings to scalars, got {key!r}: {item!r}")
@@ -228,6 +292,113 @@ class PromptMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """The alert policy buzzed the wearer for an open episode of ``kind``: ``level`` 0 is the
+    first alert, each escalation adds one (and a stronger ``pattern``)."""
+
+    wearer: str
+    ts_s: float
+    sensor: Role
+    kind: EpisodeKind
+    level: int
+    pattern: HapticPattern
+    intensity_pct: int
+    episode_start_s: float
+
+    def __post_init__(self) -> None:
+        _check(self.wearer, self.ts_s)
+        _check_level(self.level)
+        if not 0 <= self.intensity_pct <= 100:
+            raise PayloadError(f"intensity_pct must be 0-100, got {self.intensity_pct}")
+        _check_finite("episode_start_s", self.episode_start_s)
+
+    @property
+    def event_type(self) -> EventType:
+        return EventType.ALERT
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressedMessage:
+    """An alert or a prompt that was due but not delivered, and why.  ``kind`` (and ``sensor``)
+    for an episode's alert, ``level`` for an alert's escalation level, ``trigger`` (a prompt's
+    reason code) for a prompt — each when known."""
+
+    wearer: str
+    ts_s: float
+    what: SuppressedWhat
+    reason: SuppressionReason
+    kind: EpisodeKind | None = None
+    level: int | None = None
+    trigger: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.wearer, self.ts_s)
+        if self.level is not None:
+            _check_level(self.level)
+        if self.trigger is not None:
+            _check_id("trigger", self.trigger)
+
+    @property
+    def sensor(self) -> Role | None:
+        """The sensor whose episode it was (from ``kind``)."""
+        return None if self.kind is None else sensor_of(self.kind)
+
+    @property
+    def event_type(self) -> EventType:
+        return EventType.ALERT_SUPPRESSED
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerMessage:
+    """The wearer answered prompt ``prompt_id`` (of ``move_id``) ``response_s`` after it was
+    shown."""
+
+    wearer: str
+    ts_s: float
+    prompt_id: str
+    move_id: str
+    answer: Answer
+    response_s: float
+
+    def __post_init__(self) -> None:
+        _check(self.wearer, self.ts_s)
+        _check_id("prompt_id", self.prompt_id)
+        _check_id("move_id", self.move_id)
+        _check_finite("response_s", self.response_s)
+
+    @property
+    def event_type(self) -> EventType:
+        return EventType.PROMPT_ANSWERED
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackMessage:
+    """Positive feedback: an episode of ``kind`` ended ``corrected_after_s`` after its last
+    buzz (sample times: may be slightly negative when the lean ended just before the buzz);
+    ``buzz`` when it came with a soft pulse."""
+
+    wearer: str
+    ts_s: float
+    sensor: Role
+    kind: EpisodeKind
+    corrected_after_s: float
+    buzz: bool
+
+    def __post_init__(self) -> None:
+        _check(self.wearer, self.ts_s)
+        _check_finite("corrected_after_s", self.corrected_after_s)
+
+    @property
+    def event_type(self) -> EventType:
+        return EventType.FEEDBACK
+
+
+def sensor_of(kind: EpisodeKind) -> Role:
+    """The sensor that measures episodes of ``kind``."""
+    return Role.LUMBAR if kind is EpisodeKind.FORWARD_LEAN else Role.PELVIS
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     """The wearer's hub is online (retained) or offline (the last will)."""
 
@@ -235,7 +406,16 @@ class Availability:
     online: bool
 
 
-Message = Telemetry | SensorState | EpisodeMessage | PromptMessage | Availability
+#: What the events topic carries.
+EventMessage = (
+    EpisodeMessage
+    | PromptMessage
+    | AlertMessage
+    | SuppressedMessage
+    | AnswerMessage
+    | FeedbackMessage
+)
+Message = Telemetry | SensorState | EventMessage | Availability
 
 
 def posture_state(

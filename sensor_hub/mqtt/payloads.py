@@ -21,17 +21,26 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import Final, TypeVar
 
+from firmware_protocol import HapticPattern
 from sensor_hub.mqtt.messages import (
     EVENT_PHASES,
+    AlertMessage,
+    Answer,
+    AnswerMessage,
     Availability,
     EpisodeKind,
     EpisodeMessage,
+    EventMessage,
     EventType,
+    FeedbackMessage,
     Message,
     PayloadError,
     PostureState,
     PromptMessage,
     SensorState,
+    SuppressedMessage,
+    SuppressedWhat,
+    SuppressionReason,
     Telemetry,
     label_of,
     round_deg,
@@ -127,9 +136,10 @@ def state_payload(msg: SensorState) -> bytes:
     )
 
 
-def event_payload(msg: EpisodeMessage | PromptMessage) -> bytes:
-    """The events topic's payload of an episode event or a prompt."""
-    obj = _head(msg.wearer, msg.ts_s, msg.sensor) | {"event_type": msg.event_type.value}
+def event_payload(msg: EventMessage) -> bytes:
+    """The events topic's payload of an episode event, a prompt or an alert decision."""
+    sensor = None if isinstance(msg, AnswerMessage) else msg.sensor
+    obj = _head(msg.wearer, msg.ts_s, sensor) | {"event_type": msg.event_type.value}
     if isinstance(msg, EpisodeMessage):
         obj |= {
             "kind": msg.kind.value,
@@ -140,14 +150,49 @@ def event_payload(msg: EpisodeMessage | PromptMessage) -> bytes:
             "peak_deg": round_deg(msg.peak_deg),
             "mean_deg": round_deg(msg.mean_deg),
         }
-    else:
+    elif isinstance(msg, PromptMessage):
         obj |= {
             "prompt_id": msg.prompt_id,
             "move_id": msg.move_id,
             "reason": msg.reason,
             "detail": dict(msg.detail),
         }
+    else:
+        obj |= _decision_fields(msg)
     return dump_json(obj)
+
+
+def _decision_fields(
+    msg: AlertMessage | SuppressedMessage | AnswerMessage | FeedbackMessage,
+) -> dict[str, object]:
+    if isinstance(msg, AlertMessage):
+        return {
+            "kind": msg.kind.value,
+            "level": msg.level,
+            "pattern": label_of(msg.pattern),
+            "intensity_pct": msg.intensity_pct,
+            "episode_start_s": round_s(msg.episode_start_s),
+        }
+    if isinstance(msg, SuppressedMessage):
+        return {
+            "what": msg.what.value,
+            "reason": msg.reason.value,
+            "kind": _label(msg.kind),
+            "level": msg.level,
+            "trigger": msg.trigger,
+        }
+    if isinstance(msg, AnswerMessage):
+        return {
+            "prompt_id": msg.prompt_id,
+            "move_id": msg.move_id,
+            "answer": msg.answer.value,
+            "response_s": round_s(msg.response_s),
+        }
+    return {
+        "kind": msg.kind.value,
+        "corrected_after_s": round_s(msg.corrected_after_s),
+        "buzz": msg.buzz,
+    }
 
 
 def availability_payload(online: bool) -> bytes:
@@ -259,6 +304,9 @@ class _Reader:
             raise self.error(key, "a string")
         return value
 
+    def text_or_none(self, key: str) -> str | None:
+        return None if self._get(key) is None else self.text(key)
+
     def flag(self, key: str) -> bool:
         value = self._required(key)
         if not isinstance(value, bool):
@@ -323,7 +371,7 @@ def parse_state(data: bytes) -> SensorState:
         )
 
 
-def parse_event(data: bytes) -> EpisodeMessage | PromptMessage:
+def parse_event(data: bytes) -> EventMessage:
     r = _Reader(data, "event")
     event_type = r.enum("event_type", EventType)
     if event_type is EventType.PROMPT:
@@ -342,19 +390,54 @@ def parse_event(data: bytes) -> EpisodeMessage | PromptMessage:
                 sensor=r.enum_or_none("sensor", Role) if "sensor" in r.obj else None,
                 detail=detail,
             )
+    if event_type in EVENT_PHASES:
+        with r.building():
+            return EpisodeMessage(
+                wearer=r.text("wearer"),
+                sensor=r.enum("sensor", Role),
+                ts_s=r.time("ts"),
+                phase=EVENT_PHASES[event_type],
+                kind=r.enum("kind", EpisodeKind),
+                start_s=r.number("start_s"),
+                alert_s=r.number_or_none("alert_s"),
+                end_s=r.number_or_none("end_s"),
+                peak_deg=r.number_or_none("peak_deg"),
+                mean_deg=r.number_or_none("mean_deg"),
+            )
+    return _parse_decision(r, event_type)
+
+
+def _parse_decision(
+    r: _Reader, event_type: EventType
+) -> AlertMessage | SuppressedMessage | AnswerMessage | FeedbackMessage:
+    wearer, ts_s = r.text("wearer"), r.time("ts")
+    if event_type is EventType.ALERT:
+        sensor, kind = r.enum("sensor", Role), r.enum("kind", EpisodeKind)
+        level, pattern = r.count("level"), r.enum("pattern", HapticPattern)
+        intensity, start = r.count("intensity_pct"), r.number("episode_start_s")
+        with r.building():
+            return AlertMessage(wearer, ts_s, sensor, kind, level, pattern, intensity, start)
+    if event_type is EventType.ALERT_SUPPRESSED:
+        what, reason = r.enum("what", SuppressedWhat), r.enum("reason", SuppressionReason)
+        kind_or_none = r.enum_or_none("kind", EpisodeKind)
+        level_or_none, trigger = r.integer_or_none("level"), r.text_or_none("trigger")
+        with r.building():
+            msg = SuppressedMessage(
+                wearer, ts_s, what, reason, kind_or_none, level_or_none, trigger
+            )
+        claimed = r.enum_or_none("sensor", Role) if "sensor" in r.obj else msg.sensor
+        if claimed is not msg.sensor:
+            raise r.error("sensor", f"the sensor of kind {msg.kind}")
+        return msg
+    if event_type is EventType.PROMPT_ANSWERED:
+        prompt_id, move_id = r.text("prompt_id"), r.text("move_id")
+        answer, response = r.enum("answer", Answer), r.number("response_s")
+        with r.building():
+            return AnswerMessage(wearer, ts_s, prompt_id, move_id, answer, response)
+    sensor, kind = r.enum("sensor", Role), r.enum("kind", EpisodeKind)
+    after, buzz = r.number("corrected_after_s"), r.flag("buzz")
     with r.building():
-        return EpisodeMessage(
-            wearer=r.text("wearer"),
-            sensor=r.enum("sensor", Role),
-            ts_s=r.time("ts"),
-            phase=EVENT_PHASES[event_type],
-            kind=r.enum("kind", EpisodeKind),
-            start_s=r.number("start_s"),
-            alert_s=r.number_or_none("alert_s"),
-            end_s=r.number_or_none("end_s"),
-            peak_deg=r.number_or_none("peak_deg"),
-            mean_deg=r.number_or_none("mean_deg"),
-        )
+        return FeedbackMessage(wearer, ts_s, sensor, kind, after, buzz)
 
 
 def parse_availability(data: bytes) -> bool:

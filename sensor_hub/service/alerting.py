@@ -5,9 +5,11 @@ of :mod:`sensor_hub.alerts`) with the hub's outputs — episode events, activity
 flexion it observes for the baseline — and a tick every second, and carries out its decisions:
 a :class:`~sensor_hub.alerts.Buzz` or positive feedback pulses the sensor
 (:meth:`SensorHub.pulse`), a :class:`~sensor_hub.alerts.Prompt` goes to ``on_prompt`` (the
-bridge publishes it as an event), and every decision is kept in ``records`` (and handed to
-``on_record``) for the day summary.  The hub must be built with ``alert_haptic=None`` so that
-it does not buzz on its own as well.
+bridge publishes it as an event), and every decision is kept in ``records`` for the day
+summary and handed to ``on_record`` (the bridge publishes buzzes, suppressions, answers and
+positive feedback as events, which the recorder stores).  A failing callback is logged; it
+never stops the decisions being carried out.  The hub must be built with
+``alert_haptic=None`` so that it does not buzz on its own as well.
 
 **Time.** The policy runs on the hub's sample time — the newest sample timestamp of any sensor
 (host time of the samples; the wall clock before any data).  Live, that is the wall clock;
@@ -154,7 +156,10 @@ class AlertService:
         for action in actions:
             self.records.append(action)
             if self.on_record is not None:
-                self.on_record(action)
+                try:
+                    self.on_record(action)
+                except Exception:  # one boundary: publishing must not stop the policy
+                    log.exception("on_record failed for %s", type(action).__name__)
             if isinstance(action, Buzz):
                 log.info("alert (%s, level %d): buzz", action.kind, action.level)
                 self.hub.pulse(action.role, _haptic(action.haptic))

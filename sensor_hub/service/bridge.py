@@ -10,14 +10,17 @@ nothing itself: messages come from :mod:`sensor_hub.mqtt.sampling`, bytes from
   and every ``state_interval_s`` anyway (data age and battery move on their own).
 - **Raw** (optional, ``raw=True``): every decoded sample block, binary
   (:mod:`sensor_hub.mqtt.raw`), QoS 0.
-- **Events**: every episode event (started, alerted, ended), QoS 1.
+- **Events**: every episode event (started, alerted, ended), QoS 1; with an alert policy also
+  its prompts and decisions (:meth:`HubBridge.publish_decision`: ``alert``,
+  ``alert_suppressed``, ``prompt_answered``, ``feedback``), which the recorder stores.
 - **Availability** and **Home Assistant discovery**: the adapter owns availability (``online``
   after each connect, ``offline`` as last will and on a clean stop); the bridge publishes the
   discovery configs (retained) when it starts.
 - **Commands** on the wearer's command topic: each is authorised and validated
   (:func:`sensor_hub.mqtt.commands.decode_command`), carried out, and answered on the MQTT 5
   response topic or the wearer's reply topic.  A bad command changes nothing and gets an error
-  reply naming what was wrong; the bridge never raises on input.
+  reply naming what was wrong; the bridge never raises on input.  ``set_alerts`` changes the
+  running policy's settings (not the settings file: a restart goes back to those).
 
 Everything runs on the hub's event loop: command messages arrive on paho's thread and are
 handed to the loop (:func:`~sensor_hub.mqtt.client.call_in_loop`).
@@ -29,12 +32,14 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
-from sensor_hub.alerts import Prompt, UnknownPromptError
+from sensor_hub.alerts import Action, AlertConfig, AlertConfigError, Prompt, UnknownPromptError
 from sensor_hub.ble.hub import EpisodeUpdate, HubOutput, LinkUpdate, PostureUpdate, SensorHub
+from sensor_hub.mqtt.alert_messages import decision_message
 from sensor_hub.mqtt.client import InboundMessage, MessageHandler, call_in_loop
 from sensor_hub.mqtt.commands import (
     Calibrate,
@@ -44,6 +49,7 @@ from sensor_hub.mqtt.commands import (
     Pause,
     PromptAck,
     Resume,
+    SetAlerts,
     SetThresholds,
     Snooze,
     decode_command,
@@ -74,6 +80,34 @@ Result = dict[str, JsonScalar]
 
 #: Seconds of still posture a ``calibrate`` command takes as neutral when it names none.
 DEFAULT_CALIBRATION_WINDOW_S = 5.0
+
+
+def _numeric_settings() -> frozenset[str]:
+    hints = typing.get_type_hints(AlertConfig)
+    return frozenset(
+        name
+        for name, hint in hints.items()
+        if hint in (int, float) or {int, float} & set(typing.get_args(hint))
+    )
+
+
+#: Alert settings that take a number: a number refused for them is out of range, not mistyped.
+_NUMERIC_SETTINGS: Final = _numeric_settings()
+
+
+def _alert_error_code(field: str, settings: Mapping[str, JsonScalar]) -> ErrorCode:
+    """``bad_type`` for a value of the wrong kind, ``out_of_range`` for a number (or a numeric
+    string) outside its range or in conflict with another setting."""
+    if field not in settings:
+        return ErrorCode.OUT_OF_RANGE  # the change conflicts with a setting left as it was
+    value = settings[field]
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return ErrorCode.BAD_TYPE
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return ErrorCode.OUT_OF_RANGE if numeric and field in _NUMERIC_SETTINGS else ErrorCode.BAD_TYPE
 
 
 class Publisher(Protocol):
@@ -247,6 +281,21 @@ class HubBridge:
         except Exception:  # one boundary: as for every output
             log.exception("could not publish prompt %s", prompt.prompt_id)
 
+    def publish_decision(self, action: Action) -> None:
+        """A decision of the alert policy as an event (QoS 1): ``alert``,
+        ``alert_suppressed``, ``prompt_answered``, ``feedback`` (see
+        :mod:`sensor_hub.mqtt.alert_messages`).  Prompts are left to :meth:`publish_prompt`
+        (the service's ``on_prompt``); records that are not events (corrections, holds) are
+        skipped."""
+        if isinstance(action, Prompt):
+            return
+        try:
+            message = decision_message(self.topics.wearer, action)
+            if message is not None:
+                self._publish(TopicKind.EVENTS, message)
+        except Exception:  # one boundary: as for every output
+            log.exception("could not publish the decision %s", type(action).__name__)
+
     async def _tick(self) -> None:
         """State every ``state_interval_s`` even when no data comes (a silent sensor)."""
         while True:
@@ -292,6 +341,8 @@ class HubBridge:
             return self._set_thresholds(command)
         if isinstance(command, PromptAck):
             return self._answer(command)
+        if isinstance(command, SetAlerts):
+            return self._set_alerts(command)
         raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"cannot carry out {command.name}")
 
     def _hold(self, command: Snooze | Pause, now_s: float) -> Result:
@@ -320,6 +371,21 @@ class HubBridge:
         except UnknownPromptError:
             raise refuse(f"no open prompt {command.prompt_id!r}") from None
         return {"prompt_id": command.prompt_id, "answer": command.answer.value}
+
+    def _set_alerts(self, command: SetAlerts) -> Result:
+        """Validate all the settings, then apply them at once (or none)."""
+        name, rid = command.name.value, command.request_id
+        if self.alerts is None:
+            raise CommandError(ErrorCode.FAILED, "alerts are off", command=name, request_id=rid)
+        policy = self.alerts.policy
+        try:
+            config = policy.config.updated(**command.settings)
+        except AlertConfigError as exc:
+            code = _alert_error_code(exc.field, command.settings)
+            raise CommandError(code, str(exc), command=name, request_id=rid) from None
+        policy.reconfigure(config)
+        applied = config.as_mapping()
+        return {key: applied[key] for key in sorted(command.settings)}
 
     def _calibrate(self, command: Calibrate) -> Result:
         window = command.window_s or DEFAULT_CALIBRATION_WINDOW_S

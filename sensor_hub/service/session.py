@@ -71,6 +71,7 @@ async def hub_on_mqtt(
     bridge = HubBridge(hub, client, topics, bridge_config, alerts=service)
     if service is not None:
         service.on_prompt = bridge.publish_prompt
+        service.on_record = bridge.publish_decision
     try:
         client.start()
         if await asyncio.to_thread(client.wait_connected, _CONNECT_WAIT_S):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sensor_hub.alerts import AlertConfig
 from sensor_hub.mqtt.commands import (
+    ALERT_SETTINGS,
     MAX_COMMAND_BYTES,
     Answer,
     Calibrate,
@@ -20,6 +23,7 @@ from sensor_hub.mqtt.commands import (
     Pause,
     PromptAck,
     Resume,
+    SetAlerts,
     SetThresholds,
     Snooze,
     Until,
@@ -52,6 +56,14 @@ VALID: list[tuple[object, Command]] = [
     ({"command": "set_thresholds", "threshold_deg": 25}, SetThresholds(25.0)),
     ({"command": "set_thresholds", "hold_s": 60, "dip_s": 0},
      SetThresholds(None, 60.0, 0.0)),
+    ({"command": "set_alerts", "settings": {"mode": "tracking"}, "id": "c"},
+     SetAlerts({"mode": "tracking"}, "c")),
+    ({"command": "set_alerts", "settings": {"quiet_hours": "off", "max_alerts_per_hour": 4,
+                                            "long_static_s": None, "floor_when_standing": False}},
+     SetAlerts({"quiet_hours": "off", "max_alerts_per_hour": 4, "long_static_s": None,
+                "floor_when_standing": False})),
+    # values are checked when applied (AlertConfig), not here
+    ({"command": "set_alerts", "settings": {"mode": "loud"}}, SetAlerts({"mode": "loud"})),
 ]  # fmt: skip
 
 INVALID: list[tuple[object, ErrorCode]] = [
@@ -80,6 +92,20 @@ INVALID: list[tuple[object, ErrorCode]] = [
     ({"command": "set_thresholds", "threshold_deg": 61}, ErrorCode.OUT_OF_RANGE),
     ({"command": "set_thresholds", "hold_s": 601}, ErrorCode.OUT_OF_RANGE),
     ({"command": "set_thresholds", "dip_s": -1}, ErrorCode.OUT_OF_RANGE),
+    ({"command": "set_alerts"}, ErrorCode.MISSING_FIELD),
+    ({"command": "set_alerts", "settings": {}}, ErrorCode.MISSING_FIELD),
+    ({"command": "set_alerts", "settings": "mode=tracking"}, ErrorCode.BAD_TYPE),
+    ({"command": "set_alerts", "settings": {"mood": "calm"}}, ErrorCode.UNKNOWN_FIELD),
+    ({"command": "set_alerts", "settings": {"mode": ["tracking"]}}, ErrorCode.BAD_TYPE),
+    ({"command": "set_alerts", "settings": {"snooze_s": {"min": 5}}}, ErrorCode.BAD_TYPE),
+    (
+        {"command": "set_alerts", "settings": {"mode": "tracking"}, "mode": "x"},
+        ErrorCode.UNKNOWN_FIELD,
+    ),
+    (
+        {"command": "set_alerts", "settings": {f"k{i}": 1 for i in range(33)}},
+        ErrorCode.OUT_OF_RANGE,
+    ),
     ({"command": "resume", "id": ""}, ErrorCode.BAD_TYPE),
     ({"command": "resume", "id": 1.5}, ErrorCode.BAD_TYPE),
     ({"command": "resume", "id": "x" * 129}, ErrorCode.BAD_TYPE),
@@ -231,10 +257,10 @@ json_values = st.recursive(
     max_leaves=12,
 )
 KEYS = ["v", "id", "command", "window_s", "duration_s", "until", "prompt_id", "answer",
-        "threshold_deg", "hold_s", "dip_s"]  # fmt: skip
+        "threshold_deg", "hold_s", "dip_s", "settings"]  # fmt: skip
 
 
-NAMES = ["calibrate", "snooze", "pause", "resume", "prompt_ack", "set_thresholds"]
+NAMES = ["calibrate", "snooze", "pause", "resume", "prompt_ack", "set_thresholds", "set_alerts"]
 
 
 @given(obj=st.dictionaries(st.sampled_from(KEYS), json_values), name=st.sampled_from(NAMES))
@@ -248,5 +274,37 @@ def test_parser_and_schema_agree_on_any_command(obj: dict[str, object], name: st
         code = exc.code
     if code is None:
         assert not schema_errors("command", obj), obj
+    elif code is not ErrorCode.BAD_JSON:
+        assert schema_errors("command", obj), (obj, code)
+
+
+def test_set_alerts_knows_exactly_the_alert_settings() -> None:
+    assert {f.name for f in fields(AlertConfig)} == ALERT_SETTINGS
+
+
+SETTING_KEYS = [*sorted(ALERT_SETTINGS), "mood", "MODE", ""]
+
+
+@given(
+    settings=st.one_of(
+        st.dictionaries(st.sampled_from(SETTING_KEYS), json_values, max_size=6),
+        json_values,
+    ),
+    extra=st.dictionaries(st.sampled_from(["v", "id", "mode"]), json_values, max_size=2),
+)
+def test_parser_and_schema_agree_on_any_set_alerts(
+    settings: object, extra: dict[str, object]
+) -> None:
+    obj = {**extra, "command": "set_alerts", "settings": settings}
+    data = json.dumps(obj).encode()
+    code = None
+    try:
+        command = parse_command(data)
+    except CommandError as exc:
+        code = exc.code
+    if code is None:
+        assert not schema_errors("command", obj), obj
+        assert isinstance(command, SetAlerts)
+        assert dict(command.settings) == settings
     elif code is not ErrorCode.BAD_JSON:
         assert schema_errors("command", obj), (obj, code)

@@ -11,15 +11,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from firmware_protocol import HapticPattern
 from sensor_hub.mqtt import SCHEMA_NAMES, load_schema
 from sensor_hub.mqtt.messages import (
+    AlertMessage,
+    Answer,
+    AnswerMessage,
     Availability,
     EpisodeKind,
     EpisodeMessage,
+    FeedbackMessage,
     PayloadError,
     PostureState,
     PromptMessage,
     SensorState,
+    SuppressedMessage,
+    SuppressedWhat,
+    SuppressionReason,
     Telemetry,
     posture_state,
     round_deg,
@@ -64,6 +72,28 @@ PROMPT = PromptMessage(
     wearer="alice", ts_s=T0 + 51.0, prompt_id="p-0001", move_id="cat_cow",
     reason="forward_lean_alert", sensor=Role.LUMBAR, detail={"repetitions": 5, "note": "slow"},
 )  # fmt: skip
+
+ALERT = AlertMessage(
+    wearer="alice", ts_s=T0 + 50.0004, sensor=Role.LUMBAR, kind=EpisodeKind.FORWARD_LEAN,
+    level=1, pattern=HapticPattern.TRIPLE, intensity_pct=90, episode_start_s=T0 + 20.0,
+)  # fmt: skip
+SUPPRESSED_ALERT = SuppressedMessage(
+    wearer="alice", ts_s=T0 + 170.0, what=SuppressedWhat.ALERT,
+    reason=SuppressionReason.SNOOZED, kind=EpisodeKind.PELVIC_TILT, level=2,
+)  # fmt: skip
+SUPPRESSED_PROMPT = SuppressedMessage(
+    wearer="alice", ts_s=T0 + 3600.0, what=SuppressedWhat.PROMPT,
+    reason=SuppressionReason.QUIET_HOURS, trigger="prolonged_sitting",
+)  # fmt: skip
+ANSWERED = AnswerMessage(
+    wearer="alice", ts_s=T0 + 80.0, prompt_id="p1764000050-0", move_id="seated_pelvic_tilt",
+    answer=Answer.DONE, response_s=29.99951,
+)  # fmt: skip
+FEEDBACK = FeedbackMessage(
+    wearer="alice", ts_s=T0 + 65.0, sensor=Role.LUMBAR, kind=EpisodeKind.FORWARD_LEAN,
+    corrected_after_s=14.5, buzz=True,
+)  # fmt: skip
+DECISIONS = (ALERT, SUPPRESSED_ALERT, SUPPRESSED_PROMPT, ANSWERED, FEEDBACK)
 
 
 def golden_cases() -> dict[str, dict[str, bytes]]:
@@ -134,6 +164,14 @@ def golden_cases() -> dict[str, dict[str, bytes]]:
             "prompt_minimal": event_payload(
                 PromptMessage("alice", T0, "p2", "chin_tuck", "reminder")
             ),
+            "alert": event_payload(ALERT),
+            "alert_suppressed": event_payload(SUPPRESSED_ALERT),
+            "alert_suppressed_prompt": event_payload(SUPPRESSED_PROMPT),
+            "prompt_answered": event_payload(ANSWERED),
+            "feedback": event_payload(FEEDBACK),
+            "feedback_without_buzz": event_payload(
+                FeedbackMessage("bob", T0, Role.PELVIS, EpisodeKind.PELVIC_TILT, -0.25, False)
+            ),
         },
     }
 
@@ -176,6 +214,7 @@ def test_rounding_helpers() -> None:
         (STATE, parse_state),
         (EPISODE, parse_event),
         (PROMPT, parse_event),
+        *((msg, parse_event) for msg in DECISIONS),
     ],
 )
 def test_parse_gives_back_the_message_and_the_same_bytes(msg: object, parse: object) -> None:
@@ -333,6 +372,55 @@ def test_bad_prompts_raise(change: dict[str, object]) -> None:
         parse_event(json.dumps(obj).encode())
 
 
+def test_decision_events_round_trip_to_equal_messages() -> None:
+    assert parse_event(event_payload(SUPPRESSED_ALERT)) == SUPPRESSED_ALERT
+    assert parse_event(event_payload(SUPPRESSED_PROMPT)) == SUPPRESSED_PROMPT
+    assert parse_event(event_payload(FEEDBACK)) == FEEDBACK
+    answered = parse_event(event_payload(ANSWERED))
+    assert isinstance(answered, AnswerMessage)
+    assert answered.response_s == 30.0  # rounded to the millisecond
+    assert SUPPRESSED_ALERT.sensor is Role.PELVIS  # from the kind
+    assert SUPPRESSED_PROMPT.sensor is None
+    assert "sensor" not in json.loads(event_payload(SUPPRESSED_PROMPT))
+
+
+@pytest.mark.parametrize(
+    ("base", "change"),
+    [
+        (ALERT, {"level": -1}),
+        (ALERT, {"level": 1.5}),
+        (ALERT, {"pattern": "buzz"}),
+        (ALERT, {"intensity_pct": 101}),
+        (ALERT, {"sensor": None}),
+        (ALERT, {"episode_start_s": None}),
+        (SUPPRESSED_ALERT, {"reason": "bored"}),
+        (SUPPRESSED_ALERT, {"what": "buzz"}),
+        (SUPPRESSED_ALERT, {"sensor": "lumbar"}),  # a pelvic tilt is measured at the pelvis
+        (SUPPRESSED_PROMPT, {"trigger": "two words"}),
+        (SUPPRESSED_PROMPT, {"trigger": 3}),
+        (ANSWERED, {"answer": "later"}),
+        (ANSWERED, {"response_s": None}),
+        (ANSWERED, {"move_id": ""}),
+        (FEEDBACK, {"buzz": 1}),
+        (FEEDBACK, {"kind": "slump"}),
+    ],
+)
+def test_bad_decision_events_raise(base: object, change: dict[str, object]) -> None:
+    obj = json.loads(encode(base)) | change  # type: ignore[arg-type]
+    assert schema_errors("event", obj)
+    with pytest.raises(PayloadError, match="event"):
+        parse_event(json.dumps(obj).encode())
+
+
+@pytest.mark.parametrize("field", ["what", "reason", "kind", "level", "trigger"])
+def test_a_suppression_names_every_field_even_when_null(field: str) -> None:
+    obj = json.loads(event_payload(SUPPRESSED_PROMPT))
+    del obj[field]
+    assert schema_errors("event", obj)
+    with pytest.raises(PayloadError, match=f"missing field '{field}'"):
+        parse_event(json.dumps(obj).encode())
+
+
 def test_messages_check_themselves() -> None:
     with pytest.raises(PayloadError, match="wearer"):
         Telemetry("Bad", Role.LUMBAR, T0, 0.0, 0.0, Activity.UPRIGHT, Band.NEUTRAL,
@@ -348,6 +436,15 @@ def test_messages_check_themselves() -> None:
         PromptMessage("a", T0, "x", "m", "r", detail={"n": math.nan})
     with pytest.raises(PayloadError, match="detail"):
         PromptMessage("a", T0, "x", "m", "r", detail={"n": [1]})  # type: ignore[dict-item]
+    with pytest.raises(PayloadError, match="level"):
+        SuppressedMessage("a", T0, SuppressedWhat.ALERT, SuppressionReason.LYING, level=-1)
+    with pytest.raises(PayloadError, match="trigger"):
+        SuppressedMessage("a", T0, SuppressedWhat.PROMPT, SuppressionReason.LYING, trigger="")
+    with pytest.raises(PayloadError, match="response_s"):
+        AnswerMessage("a", T0, "p", "m", Answer.SKIP, math.inf)
+    with pytest.raises(PayloadError, match="intensity_pct"):
+        AlertMessage("a", T0, Role.LUMBAR, EpisodeKind.FORWARD_LEAN, 0, HapticPattern.DOUBLE,
+                     120, T0)  # fmt: skip
 
 
 class TestDecodeMessage:
@@ -360,6 +457,8 @@ class TestDecodeMessage:
         assert isinstance(decode_message(t.state(Role.LUMBAR), state_payload(STATE)), SensorState)
         assert isinstance(decode_message(t.events, event_payload(EPISODE)), EpisodeMessage)
         assert isinstance(decode_message(t.events, event_payload(PROMPT)), PromptMessage)
+        for msg in DECISIONS:
+            assert decode_message(t.events, event_payload(msg)) == parse_event(encode(msg))
         assert decode_message(t.availability, b"offline") == Availability("alice", False)
 
     def test_commands_replies_and_raw_blocks_are_not_data(self) -> None:
@@ -405,7 +504,8 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=12,
 )
-FIELDS = ["v", "ts", "wearer", "sensor", "event_type", "kind", "start_s", "posture", "activity"]
+FIELDS = ["v", "ts", "wearer", "sensor", "event_type", "kind", "start_s", "posture", "activity",
+          "level", "what", "reason", "trigger", "answer", "response_s", "buzz"]  # fmt: skip
 
 
 @given(

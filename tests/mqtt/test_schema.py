@@ -10,12 +10,18 @@ from hypothesis import strategies as st
 
 from sensor_hub.mqtt.commands import Answer
 from sensor_hub.mqtt.messages import (
+    AlertMessage,
+    AnswerMessage,
     Availability,
     EpisodeKind,
     EpisodeMessage,
+    FeedbackMessage,
     PostureState,
     PromptMessage,
     SensorState,
+    SuppressedMessage,
+    SuppressedWhat,
+    SuppressionReason,
     Telemetry,
 )
 from sensor_hub.mqtt.payloads import decode_message, encode
@@ -26,14 +32,26 @@ from sensor_hub.schema import (
     ANSWER_CODES,
     CODE_TABLES,
     MEASUREMENTS,
+    NO_TAG,
     Measurement,
     points_for,
     time_ns,
 )
-from tests.mqtt.test_payloads import EPISODE, PROMPT, STATE, TELEMETRY
+from tests.mqtt.test_payloads import (
+    ALERT,
+    ANSWERED,
+    DECISIONS,
+    EPISODE,
+    FEEDBACK,
+    PROMPT,
+    STATE,
+    SUPPRESSED_ALERT,
+    SUPPRESSED_PROMPT,
+    TELEMETRY,
+)
 
 T0 = 1_764_000_000.0
-ALL = (TELEMETRY, STATE, EPISODE, PROMPT)
+ALL = (TELEMETRY, STATE, EPISODE, PROMPT, *DECISIONS)
 
 
 def test_time_is_whole_milliseconds() -> None:
@@ -97,6 +115,73 @@ def test_prompt_point_and_availability_is_not_stored() -> None:
     assert points_for(Availability("alice", True)) == []
 
 
+def test_alert_points_buzzed_and_suppressed() -> None:
+    (buzz,) = points_for(ALERT)
+    assert buzz.measurement == "alert"
+    assert buzz.tags == {
+        "wearer": "alice", "sensor": "lumbar", "kind": "forward_lean", "what": "alert",
+        "outcome": "buzzed", "reason": NO_TAG, "trigger": NO_TAG,
+    }  # fmt: skip
+    assert buzz.fields == {"level": 1, "count": 1}
+    assert buzz.time_ns == time_ns(T0 + 50.0)
+    (alert,) = points_for(SUPPRESSED_ALERT)
+    assert alert.tags["outcome"] == "suppressed"
+    assert (alert.tags["reason"], alert.tags["sensor"], alert.tags["kind"]) == (
+        "snoozed", "pelvis", "pelvic_tilt",
+    )  # fmt: skip
+    assert alert.fields == {"level": 2, "count": 1}
+    (prompt,) = points_for(SUPPRESSED_PROMPT)
+    assert prompt.tags == {
+        "wearer": "alice", "sensor": NO_TAG, "kind": NO_TAG, "what": "prompt",
+        "outcome": "suppressed", "reason": "quiet_hours", "trigger": "prolonged_sitting",
+    }  # fmt: skip
+    assert prompt.fields == {"count": 1}
+
+
+def test_adherence_and_feedback_points() -> None:
+    (answer,) = points_for(ANSWERED)
+    assert answer.measurement == "adherence"
+    assert answer.tags == {
+        "wearer": "alice",
+        "move": "seated_pelvic_tilt",
+        "prompt": "p1764000050-0",
+    }
+    assert answer.fields == {"answer": 0, "response_s": 30.0}
+    assert ANSWER_CODES[int(answer.fields["answer"])] == "done"
+    (feedback,) = points_for(FEEDBACK)
+    assert feedback.measurement == "feedback"
+    assert feedback.tags == {"wearer": "alice", "sensor": "lumbar", "kind": "forward_lean"}
+    assert feedback.fields == {"corrected_after_s": 14.5, "buzz": 1, "count": 1}
+
+
+def test_decisions_at_the_same_millisecond_are_distinct_points() -> None:
+    """Whatever the policy can decide in one call stays apart in the store."""
+    t = T0 + 100.0
+    same_time = [
+        # both episodes buzz in one tick
+        AlertMessage("a", t, Role.LUMBAR, EpisodeKind.FORWARD_LEAN, 0, ALERT.pattern, 80, T0),
+        AlertMessage("a", t, Role.PELVIS, EpisodeKind.PELVIC_TILT, 0, ALERT.pattern, 80, T0),
+        # both suppressed (snoozed), and their prompts in the prompt cooldown
+        SuppressedMessage("a", t, SuppressedWhat.ALERT, SuppressionReason.SNOOZED,
+                          EpisodeKind.FORWARD_LEAN, 1),
+        SuppressedMessage("a", t, SuppressedWhat.ALERT, SuppressionReason.SNOOZED,
+                          EpisodeKind.PELVIC_TILT, 1),
+        SuppressedMessage("a", t, SuppressedWhat.PROMPT, SuppressionReason.PROMPT_COOLDOWN,
+                          trigger="lean_sitting"),
+        SuppressedMessage("a", t, SuppressedWhat.PROMPT, SuppressionReason.PROMPT_COOLDOWN,
+                          trigger="pelvic_tilt_sitting"),
+        SuppressedMessage("a", t, SuppressedWhat.ALERT, SuppressionReason.ESCALATION_CAP,
+                          EpisodeKind.FORWARD_LEAN),
+        # two prompts of the same move answered at once
+        AnswerMessage("a", t, "p1-0", "plank", Answer.SKIP, 10.0),
+        AnswerMessage("a", t, "p2-1", "plank", Answer.SKIP, 5.0),
+        FeedbackMessage("a", t, Role.LUMBAR, EpisodeKind.FORWARD_LEAN, 3.0, True),
+        FeedbackMessage("a", t, Role.PELVIS, EpisodeKind.PELVIC_TILT, 3.0, True),
+    ]  # fmt: skip
+    points = [p for msg in same_time for p in points_for(msg)]
+    assert len({(p.series_key, p.time_ns) for p in points}) == len(points) == len(same_time)
+
+
 @pytest.mark.parametrize("msg", ALL)
 def test_points_use_only_declared_names_and_numeric_fields(msg: object) -> None:
     for p in points_for(msg):  # type: ignore[arg-type]
@@ -115,6 +200,10 @@ def test_a_message_through_mqtt_gives_the_same_points(msg: object) -> None:
         SensorState: t.state(Role.LUMBAR),
         EpisodeMessage: t.events,
         PromptMessage: t.events,
+        AlertMessage: t.events,
+        SuppressedMessage: t.events,
+        AnswerMessage: t.events,
+        FeedbackMessage: t.events,
     }[type(msg)]
     decoded = decode_message(topic, encode(msg))  # type: ignore[arg-type]
     assert decoded is not None
@@ -144,4 +233,4 @@ def test_code_tables_label_every_code() -> None:
     assert set(CODE_TABLES["posture"].values()) == {p.label for p in PostureState}
     assert set(ANSWER_CODES.values()) == {a.value for a in Answer}
     coded = {f for spec in MEASUREMENTS.values() for f in spec.fields}
-    assert set(CODE_TABLES) - {"answer"} <= coded
+    assert set(CODE_TABLES) <= coded
