@@ -1,10 +1,12 @@
 """MQTT: the hub's outputs as messages, commands in, Home Assistant discovery.
 
-Pure message layer (no network, no clock): :mod:`.topics` (the topic scheme v1 and its QoS/retain
-table), :mod:`.messages` (typed messages), :mod:`.payloads` (bytes <-> messages),
-:mod:`.sampling` (core outputs -> messages, telemetry decimation), :mod:`.commands` (commands in,
-replies out), :mod:`.discovery` (Home Assistant).  The JSON Schemas of every JSON payload ship in
-``schemas/`` (:func:`load_schema`).  Only :mod:`.client` imports paho-mqtt.  See ``docs/mqtt.md``.
+Pure message layer (no network, no clock): :mod:`.topics` (the topic scheme v1 and its
+QoS/retain table), :mod:`.messages` (typed messages), :mod:`.payloads` (bytes <-> messages),
+:mod:`.sampling` (core outputs -> messages, telemetry decimation), :mod:`.alert_messages` (the
+alert policy's decisions -> events), :mod:`.raw` (binary raw IMU blocks), :mod:`.commands`
+(commands in, replies out), :mod:`.discovery` (Home Assistant).  The JSON Schemas of every JSON
+payload ship in ``schemas/`` (:func:`load_schema`).  Only :mod:`.client` imports paho-mqtt; only
+:mod:`.broker` imports amqtt.  See ``docs/mqtt.md``.
 """
 
 from __future__ import annotations
