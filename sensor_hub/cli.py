@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scan",
     "run",
     "record",
+    "report",
 )
 
 DESCRIPTION = """\
