@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from types import ModuleType
 
 from sensor_hub.recorder.sqlite_store import SqliteReader
-from sensor_hub.report.charts import band_shares_png, timeline_png, trend_png
 from sensor_hub.report.data import RangeData, load_range
 from sensor_hub.report.html import EPISODE_HEADER, episode_rows, report_html
 from sensor_hub.report.summary import RangeSummary, summarize
@@ -57,6 +58,12 @@ def _meta(data: RangeData, tz: tzinfo) -> str:
     return f"wearer {data.wearer} · sensor {data.sensor or '—'} · time zone {tz}"
 
 
+def _charts() -> ModuleType:
+    """The chart module, imported when a report is drawn: matplotlib costs a few hundred ms
+    and writes a font cache in the home at import, which no other command should pay for."""
+    return importlib.import_module("sensor_hub.report.charts")
+
+
 def day_report(reader: SqliteReader, wearer: str, day: date, tz: tzinfo) -> Report | None:
     """The report of one local day (``None``: no data that day)."""
     data = _load(reader, wearer, day, 1, tz)
@@ -66,8 +73,9 @@ def day_report(reader: SqliteReader, wearer: str, day: date, tz: tzinfo) -> Repo
     lines = summary_lines(summary)
     title = f"Posture report: {wearer}, {day.isoformat()}"
     meta = _meta(data, tz)
-    timeline = timeline_png(data, summary, tz, f"{wearer}, {day.isoformat()}")
-    shares = band_shares_png(summary, "Share of upright time per band")
+    charts_ = _charts()
+    timeline = charts_.timeline_png(data, summary, tz, f"{wearer}, {day.isoformat()}")
+    shares = charts_.band_shares_png(summary, "Share of upright time per band")
     tables = {"Episodes": (EPISODE_HEADER, episode_rows(data.episodes, tz))}
     charts = {"Day timeline": timeline, "Share of upright time per band": shares}
     stem = f"{wearer}-{day.isoformat()}"
@@ -100,8 +108,9 @@ def week_report(reader: SqliteReader, wearer: str, first: date, tz: tzinfo) -> R
     last = days[-1].isoformat()
     title = f"Posture report: {wearer}, week {first.isoformat()} to {last}"
     meta = _meta(data, tz)
-    trend = trend_png(days, daily, "Posture score per day")
-    shares = band_shares_png(summary, "Share of upright time per band (week)")
+    charts_ = _charts()
+    trend = charts_.trend_png(days, daily, "Posture score per day")
+    shares = charts_.band_shares_png(summary, "Share of upright time per band (week)")
     charts = {"Posture score per day": trend, "Share of upright time per band": shares}
     tables = {
         "Days": (DAY_HEADER, rows),
