@@ -161,6 +161,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mqtt.add_argument(
         "--raw", action="store_true", help="also publish the raw IMU samples (binary, raw topic)"
     )
+    mqtt.add_argument(
+        "--desktop-notify",
+        action="store_true",
+        help="also show alerts and move prompts as desktop notifications (notify-send)",
+    )
     mqtt.add_argument("--no-mqtt", action="store_true", help="do not publish at all")
     p.set_defaults(handler=run)
 
@@ -299,6 +304,7 @@ async def _run_hub(
                     hub,
                     _settings(args),
                     bridge_config=bridge_config,
+                    desktop=args.desktop_notify,
                     announce=lambda text: console.print(text, soft_wrap=True),
                 )
             )

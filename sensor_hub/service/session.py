@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sensor_hub.alerts import AlertPolicy, StateError, state_from_json, state_to_json
+from sensor_hub.alerts import Action, AlertPolicy, StateError, state_from_json, state_to_json
 from sensor_hub.ble.hub import SensorHub
 from sensor_hub.mqtt.broker import EmbeddedBroker
 from sensor_hub.mqtt.client import Availability, MqttClient
@@ -26,6 +26,7 @@ from sensor_hub.mqtt.config import MqttConfig, MqttProtocol
 from sensor_hub.mqtt.topics import Topics
 from sensor_hub.service.alerting import AlertService
 from sensor_hub.service.bridge import BridgeConfig, HubBridge
+from sensor_hub.service.desktop import desktop_notifier
 from sensor_hub.settings import Settings
 
 __all__ = ["hub_on_mqtt"]
@@ -43,6 +44,7 @@ async def hub_on_mqtt(
     *,
     bridge_config: BridgeConfig | None = None,
     alerts: bool = True,
+    desktop: bool = False,
     announce: Callable[[str], None] = log.info,
 ) -> AsyncIterator[HubBridge]:
     """Publish ``hub``'s outputs on MQTT until the block ends (enter it before or after the
@@ -50,7 +52,8 @@ async def hub_on_mqtt(
 
     With ``alerts`` the alert policy (``settings.alerts``) decides buzzes and prompts (build the
     hub with ``alert_haptic=None``); its state is kept in ``data_dir/alerts-{wearer}.json``
-    between runs (snoozes, cooldowns, progression, baseline).
+    between runs (snoozes, cooldowns, progression, baseline).  With ``desktop`` alerts and
+    prompts also pop up on the desktop (``notify-send``, when installed).
     """
     broker: EmbeddedBroker | None = None
     config = settings.mqtt or MqttConfig()
@@ -71,7 +74,17 @@ async def hub_on_mqtt(
     bridge = HubBridge(hub, client, topics, bridge_config, alerts=service)
     if service is not None:
         service.on_prompt = bridge.publish_prompt
-        service.on_record = bridge.publish_decision
+        notifier = desktop_notifier() if desktop else None
+        if notifier is None:
+            service.on_record = bridge.publish_decision
+        else:
+            show = notifier
+
+            def record(action: Action) -> None:
+                bridge.publish_decision(action)
+                show(action)
+
+            service.on_record = record
     try:
         client.start()
         if await asyncio.to_thread(client.wait_connected, _CONNECT_WAIT_S):
