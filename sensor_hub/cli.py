@@ -31,6 +31,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "record",
     "report",
+    "dashboard",
+    "demo",
 )
 
 DESCRIPTION = """\
