@@ -14,6 +14,8 @@ from rich_argparse import RawDescriptionRichHelpFormatter
 
 from sensor_hub.cli import UserError
 from sensor_hub.mqtt.topics import TopicError, Topics, validate_wearer
+from sensor_hub.recorder.influx import TOKEN_ENV as TOKEN_ENV_INFLUX
+from sensor_hub.recorder.influxql import InfluxQLReader
 from sensor_hub.settings import Settings, SettingsError, load_settings
 from sensor_hub.web import DEFAULT_PORT, TOKEN_ENV, DashboardError, DashboardServer
 
@@ -69,6 +71,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"port (default {DEFAULT_PORT}; a free one if busy, 0: any free one)",
     )
     p.add_argument("--token", help=f"access token (or ${TOKEN_ENV}); required off loopback")
+    p.add_argument(
+        "--influx-url",
+        metavar="URL",
+        help="read the history from InfluxDB with InfluxQL instead of the embedded store "
+        "(default: [influx] url of the settings when --influx-db is given)",
+    )
+    p.add_argument(
+        "--influx-db",
+        metavar="DB",
+        help="the InfluxQL database (1.x db; 2.x: the bucket's DBRP-mapped database); "
+        "token: POSTURE_HUB_INFLUX_TOKEN",
+    )
     p.set_defaults(handler=run)
 
 
@@ -98,6 +112,7 @@ def _server(args: argparse.Namespace) -> DashboardServer:
     mqtt = settings.mqtt
     if mqtt is None:  # pragma: no cover - _settings checked it
         raise UserError("no broker configured")
+    reader = _influx_reader(args, settings)
     try:
         return DashboardServer(
             store_path=args.store or settings.store_path,
@@ -106,8 +121,25 @@ def _server(args: argparse.Namespace) -> DashboardServer:
             host=args.host,
             port=args.port or None,
             token=token,
+            history_reader=reader,
         )
     except DashboardError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _influx_reader(args: argparse.Namespace, settings: Settings) -> InfluxQLReader | None:
+    if args.influx_db is None:
+        if args.influx_url:
+            raise UserError("--influx-url needs --influx-db (the InfluxQL database)")
+        return None
+    url = args.influx_url or (settings.influx.url if settings.influx else None)
+    if url is None:
+        raise UserError("--influx-db needs --influx-url (or [influx] url in the settings file)")
+    influx = settings.influx
+    token = influx.resolved_token() if influx else os.environ.get(TOKEN_ENV_INFLUX)
+    try:
+        return InfluxQLReader(url, args.influx_db, token=token)
+    except ValueError as exc:
         raise UserError(str(exc)) from exc
 
 
@@ -131,7 +163,8 @@ async def _serve(server: DashboardServer, console: Console) -> int:
         hint = "?token=..." if server.token else ""
         console.print(f"dashboard of {server.topics.wearer!r}: {url}{hint}", soft_wrap=True)
         console.print(
-            f"live data from {server.mqtt.url}, history from {server.store_path}; Ctrl-C stops",
+            f"live data from {server.mqtt.url}, history from "
+            f"{server.history_reader or server.store_path}; Ctrl-C stops",
             soft_wrap=True,
         )
         await stop.wait()

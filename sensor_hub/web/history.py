@@ -26,11 +26,11 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
 from sensor_hub.processing.config import Role
-from sensor_hub.recorder.sqlite_store import SeriesFrame, SqliteReader
+from sensor_hub.recorder.sqlite_store import SeriesFrame, SeriesInfo, SqliteReader
 from sensor_hub.schema import CODE_TABLES, Measurement, Outcome, Tag
 
 __all__ = [
@@ -173,13 +173,44 @@ def _score(samples: _Samples) -> tuple[float | None, float]:
     return round(100.0 * float(samples.weight_s[good].sum()) / upright_s, 1), upright_s
 
 
-class History:
-    """Day and trend queries over the store at ``store_path`` (absent: days without data)."""
+class HistoryReader(Protocol):
+    """What the history reads a store through: the embedded store's
+    :class:`~sensor_hub.recorder.sqlite_store.SqliteReader` or InfluxDB's
+    :class:`~sensor_hub.recorder.influxql.InfluxQLReader`."""
 
-    def __init__(self, store_path: Path, tz: tzinfo) -> None:
+    def series(
+        self,
+        measurement: str | None = None,
+        *,
+        field: str | None = None,
+        wearer: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[SeriesInfo]: ...
+
+    def query(
+        self,
+        measurement: str,
+        fields: str | Sequence[str],
+        *,
+        wearer: str | None = None,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[SeriesFrame]: ...
+
+    def close(self) -> None: ...
+
+
+class History:
+    """Day and trend queries over the store at ``store_path`` (absent: days without data), or
+    over ``reader`` when given (InfluxDB through InfluxQL)."""
+
+    def __init__(
+        self, store_path: Path, tz: tzinfo, *, reader: HistoryReader | None = None
+    ) -> None:
         self.store_path = store_path
         self.tz = tz
-        self._reader: SqliteReader | None = None
+        self._reader: HistoryReader | None = reader
         self._lock = threading.Lock()
         self._scores: dict[tuple[str, str, date], tuple[float | None, float]] = {}
 
@@ -189,7 +220,7 @@ class History:
                 self._reader.close()
                 self._reader = None
 
-    def _open(self) -> SqliteReader | None:
+    def _open(self) -> HistoryReader | None:
         with self._lock:
             if self._reader is None and self.store_path.exists():
                 self._reader = SqliteReader(self.store_path)

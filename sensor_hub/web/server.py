@@ -24,7 +24,7 @@ from sensor_hub.mqtt.config import MqttConfig
 from sensor_hub.mqtt.topics import Topics
 from sensor_hub.web.app import create_app
 from sensor_hub.web.auth import check_binding
-from sensor_hub.web.history import History
+from sensor_hub.web.history import History, HistoryReader
 from sensor_hub.web.live import LiveFeed
 
 __all__ = ["DEFAULT_PORT", "DashboardError", "DashboardServer"]
@@ -67,7 +67,8 @@ class DashboardServer:
 
     ``mqtt`` is the broker to read live data from and send commands to (its ``url`` must be
     set); ``store_path`` the embedded store the recorder writes; ``tz`` the wearer's time zone
-    for days (default: the host's).
+    for days (default: the host's); ``history_reader`` reads the history from another store
+    instead (InfluxDB through :class:`~sensor_hub.recorder.influxql.InfluxQLReader`).
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class DashboardServer:
         port: int | None = DEFAULT_PORT,
         token: str | None = None,
         tz: tzinfo | None = None,
+        history_reader: HistoryReader | None = None,
     ) -> None:
         try:
             check_binding(host, token)
@@ -96,6 +98,7 @@ class DashboardServer:
         self.token = token
         self.tz = tz or _local_tz()
         self.store_path = store_path
+        self.history_reader = history_reader
         self._wanted = port
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -122,7 +125,7 @@ class DashboardServer:
         client = MqttClient(self.mqtt)
         live = LiveFeed(client, self.topics)
         live.attach(asyncio.get_running_loop())
-        history = History(self.store_path, self.tz)
+        history = History(self.store_path, self.tz, reader=self.history_reader)
         app = create_app(
             live=live,
             history=history,
