@@ -25,6 +25,11 @@ names another) holds one table per part; every key is optional::
     mode = "training"             # or "tracking": record only, never buzz
     quiet_hours = "22:00-07:00"
 
+    [dashboard]                   # posture-hub dashboard (docs/dashboard.md)
+    host = "127.0.0.1"            # any other address needs a token
+    port = 8080
+    token = "..."                 # or POSTURE_HUB_DASHBOARD_TOKEN
+
 The environment overrides the file: ``POSTURE_HUB_WEARER``, ``POSTURE_HUB_MQTT_URL``,
 ``POSTURE_HUB_INFLUX_URL`` / ``_ORG`` / ``_BUCKET``, ``POSTURE_HUB_DATA_DIR`` (where the
 embedded store, the outbox and the spill live; default ``~/.local/share/posture-hub``), and
@@ -52,11 +57,18 @@ from sensor_hub.mqtt.config import MqttConfig, MqttConfigError
 from sensor_hub.mqtt.topics import DEFAULT_PREFIX, TopicError, validate_prefix, validate_wearer
 from sensor_hub.recorder.influx import InfluxConfig, InfluxConfigError
 
-__all__ = ["ALERTS_ENV_PREFIX", "Settings", "SettingsError", "data_dir", "load_settings"]
+__all__ = [
+    "ALERTS_ENV_PREFIX",
+    "DashboardSettings",
+    "Settings",
+    "SettingsError",
+    "data_dir",
+    "load_settings",
+]
 
 DATA_DIR_ENV: Final = "POSTURE_HUB_DATA_DIR"
 _FILE_NAME: Final = "hub.toml"
-_TABLES: Final = frozenset({"hub", "mqtt", "influx", "store", "alerts"})
+_TABLES: Final = frozenset({"hub", "mqtt", "influx", "store", "alerts", "dashboard"})
 _ENV: Final = {
     "POSTURE_HUB_WEARER": ("hub", "wearer"),
     "POSTURE_HUB_MQTT_URL": ("mqtt", "url"),
@@ -83,6 +95,15 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class DashboardSettings:
+    """The ``[dashboard]`` table: where ``posture-hub dashboard`` listens, and its token."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the long-running commands (``run``, ``record``, ``demo``) are configured by."""
 
@@ -94,6 +115,7 @@ class Settings:
     retention_days: float = 90.0
     data_dir: Path = field(default_factory=data_dir)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
 
     def with_mqtt_url(self, url: str) -> Settings:
         """These settings with the broker at ``url`` (the command line's ``--broker``)."""
@@ -177,7 +199,22 @@ def _build(tables: dict[str, dict[str, object]], env: Mapping[str, str], where: 
     retention = store.get("retention_days", 90.0)
     if isinstance(retention, bool) or not isinstance(retention, int | float) or retention <= 0:
         raise SettingsError(f"{where}: [store] retention_days must be a positive number")
-    return Settings(wearer, prefix, mqtt, influx, store_path, float(retention), home, alerts)
+    dashboard = _dashboard(tables.get("dashboard", {}), where)
+    return Settings(
+        wearer, prefix, mqtt, influx, store_path, float(retention), home, alerts, dashboard
+    )
+
+
+def _dashboard(table: Mapping[str, object], where: str) -> DashboardSettings:
+    _only(table, {"host", "port", "token"}, "dashboard", where)
+    host, port, token = table.get("host", "127.0.0.1"), table.get("port", 8080), table.get("token")
+    if not isinstance(host, str) or not host:
+        raise SettingsError(f"{where}: [dashboard] host must be an address")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise SettingsError(f"{where}: [dashboard] port must be 0-65535")
+    if token is not None and not isinstance(token, str):
+        raise SettingsError(f"{where}: [dashboard] token must be a string")
+    return DashboardSettings(host, port, token or None)
 
 
 def _only(table: Mapping[str, object], keys: set[str], name: str, where: str) -> None:

@@ -165,3 +165,16 @@ def test_a_bad_alert_key_in_the_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"\[alerts\]: alerts\.mode") as raised:
         load_settings(path, env={})
     assert str(path) in str(raised.value)
+
+
+def test_the_dashboard_table(tmp_path: Path) -> None:
+    text = '[dashboard]\nhost = "0.0.0.0"\nport = 8443\ntoken = "0123456789abcdef0123"\n'
+    s = load_settings(write(tmp_path, text), env={})
+    assert (s.dashboard.host, s.dashboard.port, s.dashboard.token) == (
+        "0.0.0.0",
+        8443,
+        "0123456789abcdef0123",
+    )
+    assert "0123456789abcdef0123" not in repr(s)
+    with pytest.raises(SettingsError, match=r"\[dashboard\] port"):
+        load_settings(write(tmp_path, "[dashboard]\nport = 70000\n"), env={})

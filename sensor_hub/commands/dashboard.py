@@ -63,12 +63,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--broker", metavar="URL", help="mqtt://host[:port] or mqtts://...")
     p.add_argument("--wearer", help="whose dashboard (default: [hub] wearer, else 'me')")
     p.add_argument("--store", type=Path, help="embedded SQLite store (default: data dir)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--host", help="address to listen on (default: [dashboard] host, else 127.0.0.1)"
+    )
     p.add_argument(
         "--port",
         type=_port,
-        default=DEFAULT_PORT,
-        help=f"port (default {DEFAULT_PORT}; a free one if busy, 0: any free one)",
+        help=f"port (default: [dashboard] port, else {DEFAULT_PORT}; a free one if busy, "
+        "0: any free one)",
     )
     p.add_argument("--token", help=f"access token (or ${TOKEN_ENV}); required off loopback")
     p.add_argument(
@@ -108,7 +110,7 @@ def _server(args: argparse.Namespace) -> DashboardServer:
         topics = Topics(validate_wearer(wearer), settings.prefix)
     except TopicError as exc:
         raise UserError(str(exc)) from exc
-    token = args.token or os.environ.get(TOKEN_ENV) or None
+    token = args.token or os.environ.get(TOKEN_ENV) or settings.dashboard.token
     mqtt = settings.mqtt
     if mqtt is None:  # pragma: no cover - _settings checked it
         raise UserError("no broker configured")
@@ -118,8 +120,8 @@ def _server(args: argparse.Namespace) -> DashboardServer:
             store_path=args.store or settings.store_path,
             mqtt=mqtt,
             topics=topics,
-            host=args.host,
-            port=args.port or None,
+            host=args.host or settings.dashboard.host,
+            port=(settings.dashboard.port if args.port is None else args.port) or None,
             token=token,
             history_reader=reader,
         )
