@@ -8,6 +8,7 @@ pass ``systemd-analyze verify`` with no warning, are hardened, and run real CLI 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -174,8 +175,11 @@ def test_systemd_unit_is_hardened_and_runs_real_options(name: str) -> None:
     assert "@system-service" in unit["Service.SystemCallFilter"]
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_analyze_verify_is_silent(tmp_path: Path) -> None:
+    if shutil.which("systemd-analyze") is None:  # scripts/test installs Debian's systemd
+        if os.environ.get("CI"):
+            pytest.fail("systemd-analyze is missing (scripts/test installs systemd)")
+        pytest.skip("systemd-analyze is not installed")
     posture_hub = shutil.which("posture-hub") or str(Path(sys.executable).with_name("posture-hub"))
     assert Path(posture_hub).exists()
     for name in UNITS:

@@ -14,6 +14,7 @@ from time import time as time_s
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from sensor_hub.mqtt.config import MqttConfig
 from sensor_hub.mqtt.messages import PromptMessage
@@ -35,8 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture

@@ -19,11 +19,10 @@ from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
+from playwright import sync_api
 
 from tests.servers.process import free_port
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _page
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
