@@ -105,6 +105,30 @@ def test_constant_gyro_bias_is_handled() -> None:
     assert np.max(angle_deg(up_in_sensor(q[3000:]), up_true[3000:])) < 0.5
 
 
+def test_bias_is_learned_through_postural_sway() -> None:
+    """A worn sensor is never still: sway (here ±2°, 1.8 °/s at most, which VQF takes for
+    rest) must not be learned as gyroscope bias.  The drift of gravity seen by the gyroscope
+    alone tells the bias apart from sway, which always comes back."""
+    n = 18000
+    t = np.arange(n) * TS
+    theta = np.radians(1.5) * np.sin(2 * np.pi * t / 7.0) + np.radians(0.8) * np.sin(
+        2 * np.pi * t / 3.1 + 1.0
+    )
+    axis = np.array([1.0, 0.0, 0.0])
+    up_true = axis_angle_matrix(axis, theta)[:, 2, :]
+    rng = np.random.default_rng(3)
+    bias = np.radians([0.4, -0.3, 0.2])
+    gyr = np.gradient(theta, TS)[:, None] * axis + bias + rng.normal(0.0, 0.002, (n, 3))
+    acc = G * up_true + rng.normal(0.0, 0.01, (n, 3))
+    errors = {}
+    for on in (True, False):
+        params = OrientationParams(tau_acc_s=7.0, bias_estimation=on)
+        q = estimate_orientation(gyr, acc, TS, params)
+        errors[on] = float(np.max(angle_deg(up_in_sensor(q[-6000:]), up_true[-6000:])))
+    assert errors[True] < 0.15  # VQF's rest estimate alone: about 3°
+    assert errors[False] > 10 * errors[True]
+
+
 def test_streaming_equals_batch_for_any_block_size() -> None:
     gyr, acc = tumbling(3000)
     est = OrientationEstimator(TS)
@@ -176,7 +200,9 @@ def test_bad_shapes_are_rejected() -> None:
 
 def test_without_scale_estimation_it_is_plain_vqf() -> None:
     gyr, acc = tumbling(1500)
-    params = OrientationParams(scale_estimation=False, motion_bias_estimation=True)
+    params = OrientationParams(
+        scale_estimation=False, bias_estimation=False, motion_bias_estimation=True
+    )
     ours = estimate_orientation(gyr, acc, TS, params)
     ref = vqf.VQF(TS).updateBatch(gyr, acc)["quat6D"]
     assert np.array_equal(ours, ref)
