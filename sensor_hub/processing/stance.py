@@ -166,7 +166,7 @@ class StanceClassifier:
 
         # (index, order, code): what changes the stance from sample ``index`` on.
         events: list[tuple[int, int, Stance]] = []
-        pending, lean_since, lean_peak, baseline = self._leans(t_s, flexion_deg)
+        pending, lean_since, lean_peak, baseline = self._leans(t_s, flexion_deg, lying)
         kept: list[Candidate] = []
         for c in pending:
             decide_at = c.end_s + cfg.stance_post_s
@@ -210,15 +210,24 @@ class StanceClassifier:
     # -- parts ------------------------------------------------------------------------------
 
     def _leans(
-        self, t_s: FloatArray, flexion_deg: FloatArray
+        self, t_s: FloatArray, flexion_deg: FloatArray, lying: BoolArray
     ) -> tuple[list[Candidate], float | None, float, IirState]:
         """The candidates pending after this block's leans; the open lean and the filter state.
 
         A lean that starts before the previous candidate is decided (within
-        ``stance_post_s`` of its end) continues it: one movement, one window."""
+        ``stance_post_s`` of its end) continues it: one movement, one window.  The baseline
+        restarts from the flexion when lying ends (it has followed the lying trunk)."""
         cfg, st = self._config, self._state
         flex = np.where(np.isfinite(flexion_deg), flexion_deg, 0.0)[:, None]
-        base, baseline = iir(*self._lowpass, flex, st.baseline)
+        was_lying = np.concatenate(([st.lying], lying[:-1]))
+        restarts = np.flatnonzero(was_lying & ~lying).tolist()
+        parts, baseline = [], st.baseline
+        for a, b in itertools.pairwise([0, *restarts, t_s.shape[0]]):
+            if a in restarts:
+                baseline = _NO_FILTER
+            part, baseline = iir(*self._lowpass, flex[a:b], baseline)
+            parts.append(part)
+        base = np.concatenate(parts)
         rel = flex[:, 0] - base[:, 0]
         above = rel > cfg.stance_lean_deg
         prev = np.concatenate(([st.lean_since_s is not None], above[:-1]))
