@@ -278,3 +278,16 @@ def test_upright_time_is_classified_right_on_the_scenarios(name: str, seed: int)
         # transition, and unknown after lying until the next evidence).
         assert score.settled_accuracy >= 0.95
         assert score.accuracy >= 0.95
+
+
+@pytest.mark.parametrize("name", ["reach_and_bend", "fidget", "lying", "dips", "walking"])
+def test_the_decoy_scenarios_never_flip_it(name: str) -> None:
+    sim = simulate(name, seed=7)
+    out = run(sim.block)
+    posture = np.asarray(sim.truth.samples.posture)
+    score = score_stance(out.timestamp_s, out.stance, posture, sim.truth.segments)
+    assert score.spurious_flips == 0
+    assert score.missed == 0
+    # Nothing but the scenario's own transitions and walks says sitting or standing.
+    if not score.transitions and "walking" not in posture:
+        assert set(out.stance.tolist()) == {U}
