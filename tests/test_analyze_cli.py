@@ -25,7 +25,11 @@ def test_analyze_writes_angles_and_events(
     with (tmp_path / "out" / "angles.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0])[:8] == COLUMNS
+    # New columns only ever come after the existing ones.
+    assert list(rows[0])[8:] == ["band", "calibration", "stance"]
     assert len(rows) == 3000  # one row per input sample
+    # Standing still and leaning: no transition seen, so neither sitting nor standing.
+    assert {r["stance"] for r in rows} == {"unknown"}
     assert {r["activity"] for r in rows} == {"upright"}
     q = [float(rows[1500][k]) for k in ("q_w", "q_x", "q_y", "q_z")]
     assert sum(v * v for v in q) == pytest.approx(1.0, abs=1e-5)

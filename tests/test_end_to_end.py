@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from vqf import VQF
 
 from sensor_hub.cli import main
 from sensor_hub.evaluation import EpisodeSpan, inclination_error_deg, score
+from sensor_hub.evaluation_stance import score_stance
 from sensor_hub.recording import write_recording
 from sensor_hub.samples import SampleBlock
 
@@ -26,7 +28,8 @@ def simulate_and_analyze(tmp_path: Path, scenario: str, seed: int) -> tuple[dict
     truth = json.loads((sim_dir / "truth.json").read_text())
     with (out_dir / "angles.csv").open() as f:
         rows = list(csv.DictReader(f))
-    angles = {k: np.array([r[k] for r in rows]) for k in ("timestamp_s", "flexion_deg", "activity")}
+    keys = ("timestamp_s", "flexion_deg", "activity", "stance")
+    angles = {k: np.array([r[k] for r in rows]) for k in keys}
     events = json.loads((out_dir / "events.json").read_text())
     return truth, angles, events
 
@@ -55,6 +58,20 @@ def test_simulated_recording_meets_the_targets(tmp_path: Path, scenario: str, se
     for e in expected:
         overlapping = [d for d in detected if d.start_s < e.end_s and e.start_s < d.end_s]
         assert len(overlapping) == 1
+
+
+def test_sitting_and_standing_in_angles_csv_match_the_truth(tmp_path: Path) -> None:
+    truth, angles, _ = simulate_and_analyze(tmp_path, "sit_stand", 0)
+    codes = {"unknown": 0, "sitting": 1, "standing": 2}
+    stance = np.array([codes[s] for s in angles["stance"]], dtype=np.uint8)
+    segments = [SimpleNamespace(**s) for s in truth["segments"]]
+    posture = np.asarray(truth["samples"]["posture"])
+    t = angles["timestamp_s"].astype(float)
+    s = score_stance(t, stance, posture, segments)
+    assert s.transitions == 12
+    assert s.missed == 0
+    assert s.spurious_flips == 0
+    assert s.settled_accuracy >= 0.95
 
 
 @pytest.mark.slow

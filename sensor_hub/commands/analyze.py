@@ -45,7 +45,7 @@ recording (format v1), exactly as the live hub would: every output at a sample u
 samples up to it.
 
 Writes DIR/angles.csv (one row per input sample: timestamp_s, flexion_deg, lateral_deg,
-activity, q_w, q_x, q_y, q_z, band, calibration) and DIR/events.json (one entry per episode:
+activity, q_w, q_x, q_y, q_z, band, calibration, stance) and DIR/events.json (one entry per episode:
 kind, start_s, alert_s, end_s, peak_deg, mean_deg), then prints the time in each activity and
 posture band and the episodes.  flexion_deg is forward positive relative to the neutral
 posture held during --neutral; for --role pelvis it is the pelvic tilt (anterior positive) and

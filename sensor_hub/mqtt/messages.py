@@ -26,6 +26,7 @@ from sensor_hub.processing.bands import Band
 from sensor_hub.processing.calibration import CalibrationStatus
 from sensor_hub.processing.config import Role
 from sensor_hub.processing.detector import Phase
+from sensor_hub.processing.stance import Stance
 
 __all__ = [
     "EPISODE_EVENT_TYPES",
@@ -201,6 +202,7 @@ class Telemetry:
     band: Band
     calibration: CalibrationStatus
     relative_flexion_deg: float | None = None  # lumbar - pelvis, when both are worn
+    stance: Stance | None = None  # sitting/standing (None: not sent, an older hub)
 
     def __post_init__(self) -> None:
         _check(self.wearer, self.ts_s)
@@ -225,6 +227,7 @@ class SensorState:
     paused_until_s: float | None = None
     gaps: int = 0
     lost_samples: int = 0
+    stance: Stance | None = None  # sitting/standing at the newest sample (None: not sent)
 
     def __post_init__(self) -> None:
         _check(self.wearer, self.ts_s)

@@ -51,6 +51,7 @@ from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
 from sensor_hub.processing.calibration import CalibrationStatus
 from sensor_hub.processing.config import Role
+from sensor_hub.processing.stance import Stance
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -113,6 +114,8 @@ def telemetry_payload(msg: Telemetry) -> bytes:
     relative = round_deg(msg.relative_flexion_deg)
     if relative is not None:
         obj["relative_flexion_deg"] = relative
+    if msg.stance is not None:
+        obj["stance"] = label_of(msg.stance)
     return dump_json(obj)
 
 
@@ -133,6 +136,7 @@ def state_payload(msg: SensorState) -> bytes:
             "gaps": msg.gaps,
             "lost_samples": msg.lost_samples,
         }
+        | ({} if msg.stance is None else {"stance": label_of(msg.stance)})
     )
 
 
@@ -346,6 +350,7 @@ def parse_telemetry(data: bytes) -> Telemetry:
             band=r.enum("band", Band),
             calibration=r.enum("calibration", CalibrationStatus),
             relative_flexion_deg=relative,
+            stance=r.enum("stance", Stance) if "stance" in r.obj else None,
         )
 
 
@@ -368,6 +373,7 @@ def parse_state(data: bytes) -> SensorState:
             paused_until_s=r.time_or_none("paused_until"),
             gaps=r.count("gaps"),
             lost_samples=r.count("lost_samples"),
+            stance=r.enum("stance", Stance) if "stance" in r.obj else None,
         )
 
 

@@ -31,6 +31,7 @@ from sensor_hub.processing.calibration import CalibrationStatus
 from sensor_hub.processing.config import Role
 from sensor_hub.processing.detector import EpisodeEvent, Phase
 from sensor_hub.processing.pipeline import PostureBlock
+from sensor_hub.processing.stance import Stance
 from sensor_hub.samples import FloatArray
 
 __all__ = [
@@ -105,6 +106,7 @@ def telemetry_samples(
             relative_flexion_deg=(
                 None if relative_flexion_deg is None else float(relative_flexion_deg[i])
             ),
+            stance=Stance(int(block.stance[i])),
         )
         for i in keep.tolist()
     ]
@@ -194,4 +196,5 @@ def sensor_state(
         activity=activity,
         band=Band(int(block.band[last])),
         calibration=CalibrationStatus(int(block.calibration[last])),
+        stance=Stance(int(block.stance[last])),
     )

@@ -78,6 +78,27 @@ class ProcessingConfig:
     tau_acc_s: float = 3.0
     walking_tau_acc_s: float = 7.0
 
+    # --- sitting / standing (stance.py) -------------------------------------------------------
+    #: A postural transition starts as a forward lean this far above the recent flexion
+    #: (degrees; the baseline is a low-pass of flexion with this time constant) ...
+    stance_lean_deg: float = 12.0
+    stance_baseline_tau_s: float = 10.0
+    #: ... that lasts between these (seconds: sit-to-stand leans for 1-3 s; a sustained
+    #: slouch is longer) and peaks below this (degrees above the baseline; a bend goes further).
+    stance_lean_min_s: float = 0.3
+    stance_lean_max_s: float = 6.0
+    stance_lean_max_deg: float = 60.0
+    #: The vertical displacement is integrated from this long before the lean to this long
+    #: after it (seconds; the body is at rest at both ends): rising at least this much (m) is
+    #: sit-to-stand, sinking as much stand-to-sit (the hip moves 0.3-0.5 m).
+    stance_pre_s: float = 0.5
+    stance_post_s: float = 1.5
+    stance_rise_m: float = 0.15
+    #: A window with a longer gap in the data (lost samples, seconds) decides nothing.
+    stance_max_gap_s: float = 1.0
+    #: Walking this long (seconds of walking activity) means the wearer is standing.
+    stance_walking_s: float = 1.0
+
     # --- sustained-posture detector ----------------------------------------------------------
     threshold_deg: float = 20.0
     #: Re-arm below ``threshold_deg - hysteresis_deg``.
@@ -112,8 +133,18 @@ class ProcessingConfig:
             )
         if self.hysteresis_deg >= self.threshold_deg:
             raise ValueError("hysteresis_deg must be smaller than threshold_deg")
+        self._check_stance()
         if self.axis_learn_min_deg >= self.axis_learn_max_deg:
             raise ValueError("axis_learn_min_deg must be below axis_learn_max_deg")
+
+    def _check_stance(self) -> None:
+        if self.stance_lean_min_s >= self.stance_lean_max_s:
+            raise ValueError("stance_lean_min_s must be below stance_lean_max_s")
+        if self.stance_lean_deg >= self.stance_lean_max_deg:
+            raise ValueError("stance_lean_deg must be below stance_lean_max_deg")
+        for name in ("stance_baseline_tau_s", "stance_rise_m"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
 
     @property
     def sample_period_s(self) -> float:

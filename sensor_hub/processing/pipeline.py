@@ -12,7 +12,8 @@
    (:mod:`.calibration`);
 3. activity (:mod:`.activity`);
 4. ``flexion_deg`` and ``lateral_deg`` (:mod:`.angles`) and bands (:mod:`.bands`);
-5. the sustained-posture detector (:mod:`.detector`).
+5. the sustained-posture detector (:mod:`.detector`);
+6. sitting or standing (:mod:`.stance`).
 
 It is pure and deterministic: no clock (time is the samples' own ``timestamp_s``), no I/O.
 Feeding a recording in blocks of any size gives the same output, bit for bit, as one batch;
@@ -40,6 +41,7 @@ from sensor_hub.processing.orientation import (
     OrientationParams,
     OrientationState,
 )
+from sensor_hub.processing.stance import StanceClassifier, StanceState
 from sensor_hub.processing.turns import TurnCompensator, TurnState
 from sensor_hub.samples import FloatArray, SampleBlock
 
@@ -60,6 +62,7 @@ class PostureBlock:
     band: NDArray[np.uint8]  # Band codes
     calibration: NDArray[np.uint8]  # CalibrationStatus codes
     events: tuple[EpisodeEvent, ...]
+    stance: NDArray[np.uint8]  # Stance codes
 
     def __len__(self) -> int:
         return int(self.timestamp_s.shape[0])
@@ -75,6 +78,7 @@ class ProcessorState:
     activity: ActivityState
     detector: DetectorState
     turns: TurnState
+    stance: StanceState
 
 
 class PostureProcessor:
@@ -88,6 +92,7 @@ class PostureProcessor:
         self._activity = ActivityClassifier(self.config)
         self._detector = EpisodeDetector(self.config)
         self._turns = TurnCompensator(self.config)
+        self._stance = StanceClassifier(self.config)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ class PostureProcessor:
             activity=self._activity.get_state(),
             detector=self._detector.get_state(),
             turns=self._turns.get_state(),
+            stance=self._stance.get_state(),
         )
 
     def set_state(self, state: ProcessorState) -> None:
@@ -112,6 +118,7 @@ class PostureProcessor:
         self._activity.set_state(state.activity)
         self._detector.set_state(state.detector)
         self._turns.set_state(state.turns)
+        self._stance.set_state(state.stance)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -169,6 +176,7 @@ class PostureProcessor:
         lateral = np.degrees(np.arctan2(g_l, g_u))
         eligible = upright & (status != CalibrationStatus.STALE)
         events = self._detector.update(t, flexion, eligible)
+        stance = self._stance.update(t, g, acc, flexion, activity)
         return PostureBlock(
             timestamp_s=t,
             quat_wxyz=quat,
@@ -178,6 +186,7 @@ class PostureProcessor:
             band=band_of(flexion),
             calibration=status,
             events=tuple(events),
+            stance=stance,
         )
 
     def finish(self) -> tuple[EpisodeEvent, ...]:

@@ -1,8 +1,10 @@
 """The alert policy on a running hub: episode events in, buzzes and prompts out.
 
 :class:`AlertService` feeds a :class:`~sensor_hub.alerts.AlertPolicy` (the pure state machine
-of :mod:`sensor_hub.alerts`) with the hub's outputs — episode events, activity changes, the
-flexion it observes for the baseline — and a tick every second, and carries out its decisions:
+of :mod:`sensor_hub.alerts`) with the hub's outputs — episode events, changes of activity and
+of sitting/standing (the core's ``stance``, from the lumbar sensor or the one sensor worn: the
+prolonged-sitting prompt needs it), the flexion it observes for the baseline — and a tick
+every second, and carries out its decisions:
 a :class:`~sensor_hub.alerts.Buzz` or positive feedback pulses the sensor
 (:meth:`SensorHub.pulse`), a :class:`~sensor_hub.alerts.Prompt` goes to ``on_prompt`` (the
 bridge publishes it as an event), and every decision is kept in ``records`` for the day
@@ -37,9 +39,11 @@ from sensor_hub.alerts import (
     Prompt,
 )
 from sensor_hub.alerts.actions import Haptic
+from sensor_hub.alerts.selection import Posture
 from sensor_hub.ble.hub import AlertHaptic, EpisodeUpdate, HubOutput, PostureUpdate, SensorHub
 from sensor_hub.mqtt.commands import Answer
 from sensor_hub.processing import Activity, Role
+from sensor_hub.processing.stance import Stance
 
 __all__ = ["AlertService"]
 
@@ -47,6 +51,14 @@ log = logging.getLogger(__name__)
 
 #: Decisions kept in memory (a day's worth at a generous rate); the recorder keeps the rest.
 RECORDS_KEPT: Final = 10_000
+
+
+#: The policy's posture for each stance code of the processing core.
+POSTURE_OF_STANCE: Final = {
+    Stance.UNKNOWN: Posture.UNKNOWN,
+    Stance.SITTING: Posture.SITTING,
+    Stance.STANDING: Posture.STANDING,
+}
 
 
 def _haptic(haptic: Haptic) -> AlertHaptic:
@@ -74,6 +86,7 @@ class AlertService:
         self._wall = wall_clock
         self.records: deque[Action] = deque(maxlen=RECORDS_KEPT)
         self._activity: dict[Role, Activity] = {}
+        self._posture: Posture | None = None
         self._remove: Callable[[], None] | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -134,10 +147,16 @@ class AlertService:
         block = update.block
         t = float(block.timestamp_s[-1])
         activity = Activity(int(block.activity[-1]))
-        if self._activity.get(update.role) is not activity:
+        # Sitting or standing from the lumbar sensor, or from the one sensor worn.
+        main = update.role is Role.LUMBAR or Role.LUMBAR not in self.hub.links
+        posture = POSTURE_OF_STANCE[Stance(int(block.stance[-1]))] if main else None
+        changed = self._activity.get(update.role) is not activity
+        if changed or (posture is not None and posture is not self._posture):
             self._activity[update.role] = activity
-            self._apply(self.policy.on_activity(t, activity))
-        if update.role is Role.LUMBAR or Role.LUMBAR not in self.hub.links:
+            if posture is not None:
+                self._posture = posture
+            self._apply(self.policy.on_activity(t, activity, posture))
+        if main:
             upright = block.activity == Activity.UPRIGHT
             if upright.any():
                 self.policy.observe(t, float(np.median(block.flexion_deg[upright])))

@@ -142,7 +142,14 @@ class BridgeConfig:
 
 def _state_key(state: SensorState) -> tuple[object, ...]:
     """What makes a state worth publishing at once when it changes."""
-    return (state.posture, state.connected, state.activity, state.band, state.calibration)
+    return (
+        state.posture,
+        state.connected,
+        state.activity,
+        state.band,
+        state.calibration,
+        state.stance,
+    )
 
 
 class HubBridge:

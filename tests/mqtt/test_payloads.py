@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -48,6 +49,7 @@ from sensor_hub.mqtt.payloads import (
 )
 from sensor_hub.mqtt.topics import TopicError, Topics
 from sensor_hub.processing import Activity, Band, CalibrationStatus, Phase, Role
+from sensor_hub.processing.stance import Stance
 from tests.mqtt import assert_valid, check_golden, schema_errors
 
 T0 = 1_764_000_000.0  # 2025-11-24T16:00:00Z
@@ -112,6 +114,7 @@ def golden_cases() -> dict[str, dict[str, bytes]]:
                     CalibrationStatus.PROVISIONAL,
                 )
             ),
+            "lumbar_sitting": telemetry_payload(replace(TELEMETRY, stance=Stance.SITTING)),
         },
         "state": {
             "slouching": state_payload(STATE),
@@ -128,6 +131,9 @@ def golden_cases() -> dict[str, dict[str, bytes]]:
                     activity=Activity.LYING,
                     paused_until_s=T0 + 900.0,
                 )
+            ),
+            "standing": state_payload(
+                replace(STATE, posture=PostureState.UPRIGHT, stance=Stance.STANDING)
             ),
         },
         "event": {
@@ -211,7 +217,9 @@ def test_rounding_helpers() -> None:
     ("msg", "parse"),
     [
         (TELEMETRY, parse_telemetry),
+        (replace(TELEMETRY, stance=Stance.STANDING), parse_telemetry),
         (STATE, parse_state),
+        (replace(STATE, stance=Stance.UNKNOWN), parse_state),
         (EPISODE, parse_event),
         (PROMPT, parse_event),
         *((msg, parse_event) for msg in DECISIONS),

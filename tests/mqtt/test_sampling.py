@@ -47,6 +47,7 @@ def block(t: np.ndarray, flexion: np.ndarray | None = None) -> PostureBlock:
         band=np.digitize(flex, (-10.0, 10.0, 20.0, 60.0)).astype(np.uint8),
         calibration=np.full(n, CalibrationStatus.OK, dtype=np.uint8),
         events=(),
+        stance=np.zeros(n, dtype=np.uint8),
     )
 
 

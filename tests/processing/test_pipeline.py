@@ -54,6 +54,7 @@ def concat(blocks: list[PostureBlock], tail: tuple = ()) -> PostureBlock:
         band=np.concatenate([b.band for b in blocks]),
         calibration=np.concatenate([b.calibration for b in blocks]),
         events=tuple(e for b in blocks for e in b.events) + tuple(tail),
+        stance=np.concatenate([b.stance for b in blocks]),
     )
 
 
@@ -61,6 +62,7 @@ def assert_same(a: PostureBlock, b: PostureBlock) -> None:
     for name in ("timestamp_s", "quat_wxyz", "flexion_deg", "lateral_deg", "activity", "band"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert np.array_equal(a.calibration, b.calibration)
+    assert np.array_equal(a.stance, b.stance)
     assert a.events == b.events
 
 
