@@ -77,6 +77,9 @@ class ProcessingConfig:
     #: best on the simulator's walks once turns are compensated, see turns.py).
     tau_acc_s: float = 3.0
     walking_tau_acc_s: float = 7.0
+    #: Walking speed (m/s) assumed for the centripetal acceleration of turns until the turns
+    #: themselves have taught it (:mod:`.turns`); a typical adult's preferred speed.  0: none.
+    turn_prior_speed_mps: float = 1.3
 
     # --- sitting / standing (stance.py) -------------------------------------------------------
     #: A postural transition starts as a forward lean this far above the recent flexion

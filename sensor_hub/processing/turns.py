@@ -15,10 +15,13 @@ forward axis, so ``ω × v`` points to the wearer's left for a left turn).  Whil
 out — accumulated over every turn so far (running sums: causal and block-size invariant).
 Once the turns carry enough information (``Σ ω_z² · dt``, about one 90° turn) and ``β`` is a
 plausible walking speed pointing within ``max_mount_yaw_deg`` of the case's left,
-``ω_z · β`` (with ``ω_z`` as measured, not low-passed: the low-pass's delay would leave a 1°
-transient at each brisk turn) is subtracted from the accelerometer of walking samples before
+``ω_z · β`` is subtracted from the accelerometer of walking samples before
 the orientation filter sees it.  ``β``'s direction is also the wearer's left: the calibrator
 uses it as the forward axis when no forward bend has taught one (:mod:`.calibration`).
+Before the turns have taught ``β`` it is ``turn_prior_speed_mps`` along the case's left.
+``ω_z`` in the subtraction is the turn rate as measured, not low-passed: the low-pass's delay
+would let most of a brisk turn's acceleration through before its compensation (a 1°
+transient); the gait's own yaw oscillation adds a zero-mean ripple the filter averages away.
 
 "Up" here is the accelerometer low-passed over :data:`_UP_TAU_S` — good to a degree or two
 while walking, and only used to split ``ω`` and the acceleration into vertical and
@@ -137,13 +140,13 @@ class TurnCompensator:
             & (speed <= _SPEED_RANGE_MPS[1])
             & (np.einsum("ij,ij->i", left, case_left) >= self._cos_max_yaw)
         )
-        # The subtraction uses the turn rate as measured, not low-passed: the filter's delay
-        # (~0.5 s) would let most of a brisk turn's acceleration through before its
-        # compensation arrives (a 1° transient); the gait's own yaw oscillation adds a
-        # zero-mean ripple the orientation filter averages away.
+        # The turn rate as measured (not low-passed: see the module docstring).
         w_now = np.einsum("ij,ij->i", gyr_rads[idx], up)
+        # Until the turns have taught β, a typical walking speed along the case's left: a 20°
+        # mounting error leaves a third of the turn's acceleration, not all of it.
+        prior = self._config.turn_prior_speed_mps * case_left
         acc = acc_mps2.copy()
-        acc[idx[usable]] -= w_now[usable, None] * beta[usable]
+        acc[idx] -= w_now[:, None] * np.where(usable[:, None], beta, prior)
         # The left known at each sample: that of the last usable walking sample so far.
         mark = np.full(n, -1)
         mark[idx[usable]] = np.flatnonzero(usable)
