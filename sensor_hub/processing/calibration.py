@@ -14,7 +14,13 @@ the wearer's sagittal plane; side bends tilt it in the perpendicular plane.  The
 axes, and the principal axis of the scatter ``Σ d dᵀ`` (a 2×2 matrix in the plane of the
 neutral) is the sagittal one as soon as forward/backward tilting outweighs sideways tilting.
 Samples teach it while upright and tilted between ``axis_learn_min_deg`` and
-``axis_learn_max_deg``; the estimate is used once there are ``axis_learn_min_s`` of them and
+``axis_learn_max_deg``, each weighted by ``sin(tilt)`` to the power ``axis_learn_tilt_power``
+on top of the scatter's own ``|d|²``: wearers often lean aside while bending, and a sideways
+lean ``φ`` during a forward tilt ``θ`` turns ``d`` by about ``atan(cos θ · sin φ / sin θ)`` —
+17° for a 40° reach with 15° aside, 2° for an 80° bend with 10° aside — so the deep tilts
+must dominate the shallow ones (with the plain scatter, two diagonal reaches taught a yaw 18°
+off that later bends took a minute or more to correct).  The estimate is used once there are
+``axis_learn_min_s`` of them and
 the scatter is ``axis_learn_min_anisotropy`` times longer than wide, and only within
 ``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the wearer's
 left learned from walking turns (:mod:`.turns`) gives it, if the wearer has walked and turned,
@@ -251,8 +257,10 @@ class Calibrator:
             & (cos_tilt < np.cos(np.radians(cfg.axis_learn_min_deg)))
             & (cos_tilt > np.cos(np.radians(cfg.axis_learn_max_deg)))
         )
-        m = learn.astype(np.float64)
+        # Weight sin(tilt)^power: deep tilts give the cleanest directions (module doc).
+        m = learn * (d_b * d_b + d_l * d_l) ** (0.5 * cfg.axis_learn_tilt_power)
         terms = np.stack((d_b * d_b * m, d_b * d_l * m, d_l * d_l * m), axis=1)
+        m = learn.astype(np.float64)
         s = running_sum(terms, np.asarray(st.scatter))
         cnt = running_sum(m[:, None], np.array([st.learn_count]))[:, 0]
         s_bb, s_bl, s_ll = s[:, 0], s[:, 1], s[:, 2]

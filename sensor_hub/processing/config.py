@@ -46,9 +46,15 @@ class ProcessingConfig:
     walking_check_s: float = 10.0
     #: Mounting error the forward-axis estimate may correct (the case prints the axes).
     max_mount_yaw_deg: float = 35.0
-    #: Tilt from neutral (degrees) between which samples teach the forward direction.
+    #: Tilt from neutral (degrees) between which samples teach the forward direction (up to
+    #: just short of horizontal: a bend to 80° or a lying-down transition is the clearest
+    #: evidence; lying itself is excluded by its tilt or, after ``lying_on_s``, its activity).
     axis_learn_min_deg: float = 12.0
-    axis_learn_max_deg: float = 75.0
+    axis_learn_max_deg: float = 85.0
+    #: Each sample teaches with weight sin(tilt) to this power (on top of the scatter's own
+    #: sin² tilt): the direction of a deep bend is nearly pure sagittal even when the wearer
+    #: also leans aside, a shallow diagonal reach's is not (see calibration.py).
+    axis_learn_tilt_power: float = 6.0
     #: Learning starts after this much bending data (seconds) ...
     axis_learn_min_s: float = 0.5
     #: ... and only while bends are this much more forward/backward than sideways (a strict
@@ -139,6 +145,8 @@ class ProcessingConfig:
         self._check_stance()
         if self.axis_learn_min_deg >= self.axis_learn_max_deg:
             raise ValueError("axis_learn_min_deg must be below axis_learn_max_deg")
+        if self.axis_learn_max_deg >= 90.0:
+            raise ValueError("axis_learn_max_deg must be below 90 (the horizontal)")
 
     def _check_stance(self) -> None:
         if self.stance_lean_min_s >= self.stance_lean_max_s:
