@@ -19,7 +19,11 @@ on top of the scatter's own ``|d|²``: wearers often lean aside while bending, a
 lean ``φ`` during a forward tilt ``θ`` turns ``d`` by about ``atan(cos θ · sin φ / sin θ)`` —
 17° for a 40° reach with 15° aside, 2° for an 80° bend with 10° aside — so the deep tilts
 must dominate the shallow ones (with the plain scatter, two diagonal reaches taught a yaw 18°
-off that later bends took a minute or more to correct).  The estimate is used once there are
+off that later bends took a minute or more to correct).  Only tilts nearer the case's
+sagittal axis than its lateral one teach (the mounting error is well below 45°): a sideways
+tilt says nothing about the sagittal axis, but one a few degrees off the lateral axis — lying
+down onto a side from a slightly forward-leaning seat, still "upright" for ``lying_on_s`` —
+would turn the principal axis by a degree or two.  The estimate is used once there are
 ``axis_learn_min_s`` of them and
 the scatter is ``axis_learn_min_anisotropy`` times longer than wide, and only within
 ``max_mount_yaw_deg`` of the case's axis (which also fixes its sign).  Until then the wearer's
@@ -256,6 +260,7 @@ class Calibrator:
             & upright
             & (cos_tilt < np.cos(np.radians(cfg.axis_learn_min_deg)))
             & (cos_tilt > np.cos(np.radians(cfg.axis_learn_max_deg)))
+            & (np.abs(d_b) > np.abs(d_l))  # nearer the sagittal axis than the lateral one
         )
         # Weight sin(tilt)^power: deep tilts give the cleanest directions (module doc).
         m = learn * (d_b * d_b + d_l * d_l) ** (0.5 * cfg.axis_learn_tilt_power)

@@ -16,15 +16,14 @@ FS = 100.0
 MOUNT_YAW_DEG = 15.0
 
 
-def reaches_then_bends() -> tuple[FloatArray, FloatArray]:
-    """Earth's up in the sensor frame: two diagonal reaches (35° forward, 12° aside, both to
-    the same side), then three deep bends (80° forward, ±8° aside); the sensor turned by
-    ``MOUNT_YAW_DEG`` about the body's up axis."""
-    t = np.arange(0.0, 120.0, 1.0 / FS)
+def up_in_sensor(t: FloatArray, moves: list[tuple[float, float, float, float]]) -> FloatArray:
+    """Earth's up in the sensor frame for ``moves`` (start s, flexion°, lateral°, hold s: out
+    and back in 1.5 s each), the sensor turned by ``MOUNT_YAW_DEG`` about the body's up axis."""
     theta = np.zeros_like(t)
     phi = np.zeros_like(t)
-    for start, flex, side in [(10, 35, 12), (25, 35, 12), (50, 80, 8), (70, 80, -8), (90, 80, 8)]:
-        bump = smooth_step(t, start, start + 1.5) - smooth_step(t, start + 4.0, start + 5.5)
+    for start, flex, side, hold in moves:
+        end = start + 1.5 + hold
+        bump = smooth_step(t, start, start + 1.5) - smooth_step(t, end, end + 1.5)
         theta += np.radians(flex) * bump
         phi += np.radians(side) * bump
     # Body axes x up, y left, z backward: forward flexion tips up toward +z, a bend to the
@@ -32,7 +31,15 @@ def reaches_then_bends() -> tuple[FloatArray, FloatArray]:
     up_body = np.stack(
         (np.cos(theta) * np.cos(phi), np.cos(theta) * np.sin(phi), np.sin(theta)), axis=1
     )
-    return t, up_body @ rot_x(np.radians(MOUNT_YAW_DEG))
+    return up_body @ rot_x(np.radians(MOUNT_YAW_DEG))
+
+
+def reaches_then_bends() -> tuple[FloatArray, FloatArray]:
+    """Two diagonal reaches (35° forward, 12° aside, both to the same side), then three deep
+    bends (80° forward, ±8° aside)."""
+    t = np.arange(0.0, 120.0, 1.0 / FS)
+    moves = [(10, 35, 12, 2.5), (25, 35, 12, 2.5), (50, 80, 8, 2.5), (70, 80, -8, 2.5)]
+    return t, up_in_sensor(t, [*moves, (90, 80, 8, 2.5)])
 
 
 def learn(
@@ -77,3 +84,16 @@ def test_the_learned_axis_does_not_depend_on_block_size() -> None:
 def test_learning_stops_short_of_the_horizontal() -> None:
     with pytest.raises(ValueError, match="axis_learn_max_deg"):
         ProcessingConfig(axis_learn_max_deg=90.0)
+
+
+def test_lying_down_onto_a_side_does_not_turn_the_axis() -> None:
+    # Bends teach the axis; then the wearer lies down onto the right side from a seat leaning
+    # 6° forward: 85° aside, 6° off the lateral axis, and "upright" for the first seconds.
+    t = np.arange(0.0, 120.0, 1.0 / FS)
+    bends = [(10, 80, 8, 2.5), (30, 80, -8, 2.5), (50, 80, 8, 2.5)]
+    g = up_in_sensor(t, [*bends, (70, 6, 0, 40.0), (80, 0, -85, 8.0)])
+    config = ProcessingConfig(sample_rate_hz=FS)
+    _, before = learn(g[t < 70.0], config)
+    _, after = learn(g, config)
+    assert before.yaw_deg == pytest.approx(MOUNT_YAW_DEG, abs=1.0)
+    assert after.yaw_deg == pytest.approx(before.yaw_deg, abs=0.05)
