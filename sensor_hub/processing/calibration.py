@@ -104,9 +104,23 @@ class FrameBlock:
 
 
 def _case_axes(up: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Case backward made perpendicular to ``up`` (n, 3), and left = backward × up."""
+    """Case backward made perpendicular to ``up`` (n, 3), and left = backward × up.
+
+    Elementwise arithmetic only, so a row's result does not depend on the rows around it; the
+    neutral is one vector for long runs of samples, each computed once (a tenth of the core's
+    time otherwise)."""
+    n = up.shape[0]
+    if n > 1:
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        np.any(up[1:] != up[:-1], axis=1, out=change[1:])
+        firsts = np.flatnonzero(change)
+        if firsts.shape[0] < n // 2:
+            b, left = _case_axes(up[firsts])
+            run = np.cumsum(change) - 1
+            return b[run], left[run]
     z = np.asarray(CASE_BACKWARD)
-    b = normalize_rows(z - (up @ z)[:, None] * up)
+    b = normalize_rows(z - (up[:, 0:1] * z[0] + up[:, 1:2] * z[1] + up[:, 2:3] * z[2]) * up)
     return b, np.cross(b, up)
 
 
