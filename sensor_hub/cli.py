@@ -21,18 +21,29 @@ __all__ = ["UserError", "build_parser", "main"]
 
 log = logging.getLogger("sensor_hub")
 
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "inspect",
-    "analyze",
-    "simulate",
-    "virtual_sensor",
-    "scan",
-    "run",
-    "record",
-    "report",
-    "dashboard",
-    "demo",
+#: Subcommands in the order ``--help`` lists them: (name, module in ``sensor_hub.commands``, help).
+#: The help is repeated here so that ``posture-hub --help`` lists every command without importing
+#: any of them (each imports its stage: bleak, bumble, scipy, paho…); a test keeps it equal to
+#: the help each module registers.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("inspect", "inspect", "validate a recording file and summarise it"),
+    ("analyze", "analyze", "angles, activity and sustained-lean episodes of a recording"),
+    ("simulate", "simulate", "write a simulated recording and its ground truth"),
+    (
+        "virtual-sensor",
+        "virtual_sensor",
+        "run a virtual sensor on a Bluetooth controller (Bumble transport)",
+    ),
+    ("scan", "scan", "list the BLE devices around (posture sensors and supported IMUs)"),
+    ("run", "run", "connect to the sensors and run the live pipeline"),
+    ("record", "record", "record the posture topics into InfluxDB and the embedded store"),
+    ("report", "report", "a day's or a week's posture: table, PNG charts and an HTML report"),
+    ("dashboard", "dashboard", "serve the built-in web dashboard (live view, prompts, history)"),
+    (
+        "demo",
+        "demo",
+        "the whole system in one process: virtual sensor, hub, broker, recorder, dashboard",
+    ),
 )
 
 DESCRIPTION = """\
@@ -57,8 +68,9 @@ class UserError(Exception):
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser.  Every subcommand is registered in full, or only ``command``'s
+    (its module alone imported) with the others listed by name and help."""
     parser = argparse.ArgumentParser(
         prog="posture-hub",
         description=DESCRIPTION,
@@ -70,10 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = import_module(f"sensor_hub.commands.{name}")
-        module.register(sub)
+    for name, module, summary in COMMANDS:
+        if command is None or name == command:
+            import_module(f"sensor_hub.commands.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    """The subcommand named on the command line ("" if none): the first word that is not an
+    option (the top-level options take no value)."""
+    return next((word for word in argv if not word.startswith("-")), "")
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -83,8 +103,9 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``posture-hub``; returns the process exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(words))
+    args = parser.parse_args(words)
     _configure_logging(args.verbose)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:

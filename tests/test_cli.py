@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sensor_hub
-from sensor_hub.cli import main
+from sensor_hub.cli import COMMANDS, build_parser, main
 
 
 def _console_script() -> str:
@@ -46,3 +47,29 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["no-such-command"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {action.dest: action.help for action in sub._choices_actions}
+
+
+def test_top_level_help_lists_every_command_without_importing_them() -> None:
+    # The help listed without importing a command is the help the command registers itself.
+    assert _subcommands(build_parser("")) == _subcommands(build_parser())
+    assert list(_subcommands(build_parser(""))) == [name for name, _, _ in COMMANDS]
+    # ... and listing them imports none of their stages (a fresh interpreter).
+    code = (
+        "import sys; from sensor_hub.cli import build_parser; build_parser('').format_help(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('sensor_hub.commands.', 'bleak', "
+        "'numpy', 'paho'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_one_command_is_parsed_with_only_its_module_registered() -> None:
+    parser = build_parser("inspect")
+    args = parser.parse_args(["inspect", "--json", "x.csv"])
+    assert args.json is True
+    assert callable(args.handler)
