@@ -35,6 +35,7 @@ from sensor_hub.processing.bands import band_of
 from sensor_hub.processing.calibration import CalibrationState, CalibrationStatus, Calibrator
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
+from sensor_hub.processing.gaitaxis import GaitAxis, GaitAxisState
 from sensor_hub.processing.geometry import normalize_rows, up_in_sensor_frame
 from sensor_hub.processing.orientation import (
     OrientationEstimator,
@@ -79,6 +80,7 @@ class ProcessorState:
     detector: DetectorState
     turns: TurnState
     stance: StanceState
+    gait_axis: GaitAxisState
 
 
 class PostureProcessor:
@@ -92,6 +94,7 @@ class PostureProcessor:
         self._activity = ActivityClassifier(self.config)
         self._detector = EpisodeDetector(self.config)
         self._turns = TurnCompensator(self.config)
+        self._gait_axis = GaitAxis(self.config)
         self._stance = StanceClassifier(self.config)
 
     # -- state ---------------------------------------------------------------------------------
@@ -104,6 +107,7 @@ class PostureProcessor:
             activity=self._activity.get_state(),
             detector=self._detector.get_state(),
             turns=self._turns.get_state(),
+            gait_axis=self._gait_axis.get_state(),
             stance=self._stance.get_state(),
         )
 
@@ -118,6 +122,7 @@ class PostureProcessor:
         self._activity.set_state(state.activity)
         self._detector.set_state(state.detector)
         self._turns.set_state(state.turns)
+        self._gait_axis.set_state(state.gait_axis)
         self._stance.set_state(state.stance)
 
     # -- commands -----------------------------------------------------------------------------
@@ -167,7 +172,10 @@ class PostureProcessor:
         activity = self._activity.classify(t, cos_tilt, walking)
         status = self._calibrator.check_walking(cos_tilt, activity == Activity.WALKING, status)
         upright = activity == Activity.UPRIGHT
-        backward = self._calibrator.frames(g, up, status, upright, turns.left)
+        # The wearer's left from walking: the stride's sway where known, else the turns.
+        gait_left = self._gait_axis.update(acc, steady_gait)
+        walk_left = np.where(np.isfinite(gait_left[:, :1]), gait_left, turns.left)
+        backward = self._calibrator.frames(g, up, status, upright, walk_left)
         left = np.cross(backward, up)
         g_u = cos_tilt
         g_l = np.einsum("ij,ij->i", g, left)
