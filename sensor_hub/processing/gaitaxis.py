@@ -31,7 +31,7 @@ from scipy.signal import butter
 
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.geometry import normalize_rows
-from sensor_hub.processing.signals import IirState, iir, running_sum
+from sensor_hub.processing.signals import IirState, as_vec3, iir, last_known, running_sum
 from sensor_hub.samples import FloatArray
 
 __all__ = ["GaitAxis", "GaitAxisState"]
@@ -121,18 +121,12 @@ class GaitAxis:
             & (half_tr + radius > _MIN_ANISOTROPY * (half_tr - radius))
             & (np.cos(angle) >= self._cos_max_yaw)
         )
-        mark = np.full(n, -1)
-        mark[idx[usable]] = np.flatnonzero(usable)
-        last = np.maximum.accumulate(mark)
-        known = np.where((last >= 0)[:, None], left[np.maximum(last, 0)], carried)
-        final = known[-1]
+        known = last_known(n, idx, usable, left, carried)
         self._state = GaitAxisState(
             band=band_state,
             up=up_state,
             sums=tuple(float(x) for x in sums[-1]),
-            left=None
-            if np.isnan(final[0])
-            else (float(final[0]), float(final[1]), float(final[2])),
+            left=as_vec3(known[-1]),
         )
         return known
 

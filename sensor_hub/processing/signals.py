@@ -17,7 +17,15 @@ from scipy.signal import lfilter, lfilter_zi
 
 from sensor_hub.samples import FloatArray
 
-__all__ = ["DebounceState", "IirState", "debounce", "iir", "running_sum"]
+__all__ = [
+    "DebounceState",
+    "IirState",
+    "as_vec3",
+    "debounce",
+    "iir",
+    "last_known",
+    "running_sum",
+]
 
 BoolArray = NDArray[np.bool_]
 
@@ -29,6 +37,27 @@ def running_sum(values: FloatArray, carry: FloatArray) -> FloatArray:
     """
     seeded = np.concatenate((np.asarray(carry, dtype=np.float64)[None], values), axis=0)
     return np.asarray(np.add.accumulate(seeded, axis=0)[1:], dtype=np.float64)
+
+
+def last_known(
+    n: int, idx: NDArray[np.intp], usable: BoolArray, values: FloatArray, carried: FloatArray
+) -> FloatArray:
+    """Per sample of a block of ``n``, the value ``(k,)`` of the last usable estimate so far.
+
+    ``values`` ``(m, k)`` are estimates at samples ``idx`` ``(m,)``, ``usable`` ``(m,)`` says
+    which count; before the first usable one in the block, ``carried`` (from earlier blocks,
+    NaN if none)."""
+    mark = np.full(n, -1)
+    mark[idx[usable]] = np.flatnonzero(usable)
+    last = np.maximum.accumulate(mark)
+    return np.asarray(
+        np.where((last >= 0)[:, None], values[np.maximum(last, 0)], carried), dtype=np.float64
+    )
+
+
+def as_vec3(v: FloatArray) -> tuple[float, float, float] | None:
+    """A 3-vector as plain floats for a state, or None if it is NaN (not known)."""
+    return None if np.isnan(v[0]) else (float(v[0]), float(v[1]), float(v[2]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from scipy.signal import butter
 
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.geometry import normalize_rows
-from sensor_hub.processing.signals import IirState, iir, running_sum
+from sensor_hub.processing.signals import IirState, as_vec3, iir, last_known, running_sum
 from sensor_hub.samples import FloatArray
 
 __all__ = ["TurnCompensator", "TurnState"]
@@ -148,17 +148,11 @@ class TurnCompensator:
         acc = acc_mps2.copy()
         acc[idx] -= w_now[:, None] * np.where(usable[:, None], beta, prior)
         # The left known at each sample: that of the last usable walking sample so far.
-        mark = np.full(n, -1)
-        mark[idx[usable]] = np.flatnonzero(usable)
-        last = np.maximum.accumulate(mark)
-        known = np.where((last >= 0)[:, None], left[np.maximum(last, 0)], carried_left)
-        final = known[-1]
+        known = last_known(n, idx, usable, left, carried_left)
         self._state = TurnState(
             up=up_state,
             lowpass=low_state,
             sums=tuple(float(x) for x in sums[-1]),
-            left=None
-            if np.isnan(final[0])
-            else (float(final[0]), float(final[1]), float(final[2])),
+            left=as_vec3(known[-1]),
         )
         return TurnBlock(acc, known)
