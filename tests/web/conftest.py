@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import numpy as np
 import paho.mqtt.client as paho
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from playwright import sync_api
 
 from sensor_hub.mqtt.client import InboundMessage
 from sensor_hub.mqtt.commands import ok_reply, parse_command
@@ -299,3 +301,31 @@ def wait_until(condition: Callable[[], object], timeout_s: float = 10.0) -> None
     while not condition():
         assert time_s() < deadline, "timed out"
         sleep(0.05)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Playwright and Debian's chromium (skipped locally, a failure under CI, when missing)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (scripts/test installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

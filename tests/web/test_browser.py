@@ -23,19 +23,14 @@ from sensor_hub.processing import Role
 from sensor_hub.web import DashboardServer
 from sensor_hub.web.history import History
 from tests.servers.mosquitto import Mosquitto
-from tests.web.conftest import DAY, WEARER, HubStandIn, RecordedDay, serving, wait_until
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.web.conftest import (
+    DAY,
+    WEARER,
+    HubStandIn,
+    RecordedDay,
+    serving,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -75,21 +70,6 @@ def _answered(hub: HubStandIn, prompt_id: str, answer: str) -> bool:
         c.get("prompt_id") == prompt_id and c.get("answer") == answer
         for c in hub.commands_named("prompt_ack")
     )
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """Playwright and Debian's chromium (skipped locally, a failure under CI, when missing)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (scripts/test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _page(browser: Any, errors: list[str]) -> Any:

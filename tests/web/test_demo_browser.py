@@ -6,37 +6,20 @@ hub over the real broker (the hub publishes the answer as a ``prompt_answered`` 
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
-import pytest
 from playwright import sync_api
 
 from tests.servers.process import free_port
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _page
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (scripts/test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+from tests.web.test_browser import _page
 
 
 class Output:
@@ -68,7 +51,7 @@ class Output:
         self._thread.join(10)
 
 
-def test_demo_in_the_browser(tmp_path: Path, browser: Any) -> None:
+def test_demo_in_the_browser(tmp_path: Path, chromium: Any) -> None:
     expect = sync_api.expect
     port = free_port()
     argv = [sys.executable, "-m", "sensor_hub", "demo", "--scenario", "dips", "--speed", "20"]
@@ -98,7 +81,7 @@ def test_demo_in_the_browser(tmp_path: Path, browser: Any) -> None:
         url = out.find(r"dashboard: (http://\S+)").group(1)
         assert url == f"http://127.0.0.1:{port}/"
         errors: list[str] = []
-        page = _page(browser, errors)
+        page = _page(chromium, errors)
         page.goto(url)
         expect(page.locator("#connection")).to_have_text("live")
         value = page.locator("#flexion-value")
