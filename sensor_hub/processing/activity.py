@@ -27,7 +27,7 @@ from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.signals import DebounceState, IirState, debounce, iir
 from sensor_hub.samples import FloatArray
 
-__all__ = ["Activity", "ActivityClassifier", "ActivityState"]
+__all__ = ["Activity", "ActivityClassifier", "ActivityState", "Gait"]
 
 _BAND_HZ = (0.7, 5.0)
 #: Steps: the accelerometer magnitude of a walking trunk beats at the step frequency.
@@ -45,6 +45,16 @@ class Activity(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Gait:
+    """What the accelerometer alone says per sample (all ``(n,)`` booleans)."""
+
+    walking: NDArray[np.bool_]  # walking, debounced
+    steady: NDArray[np.bool_]  # an ordinary gait: the filter may trust the accelerometer less
+    candidate: NDArray[np.bool_]  # step-frequency shaking now (walking before its debounce)
+    quiet: NDArray[np.bool_]  # keeping still: band RMS of all axes below quiet_rms_mps2
 
 
 _NO_FILTER = IirState()
@@ -86,14 +96,13 @@ class ActivityClassifier:
     def set_state(self, state: ActivityState) -> None:
         self._state = state
 
-    def gait(
-        self, t_s: FloatArray, acc_mps2: FloatArray
-    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    def gait(self, t_s: FloatArray, acc_mps2: FloatArray) -> Gait:
         """Whether the wearer is walking, from the accelerometer alone (it runs before the
         orientation filter), and where that walking is an ordinary gait — band RMS below
         ``steady_gait_max_rms_mps2`` (not running or jumping) and oscillating mostly along
         the trunk (not a sensor shaken in a hand) — during which the orientation filter may
-        trust the accelerometer less."""
+        trust the accelerometer less; also the raw walking candidate and stillness, which
+        tell the filter when the wearer sets off (:mod:`.onset`)."""
         cfg, st = self._config, self._state
         magnitude = np.linalg.norm(acc_mps2, axis=1)[:, None]
         band, band_state = iir(*self._band, magnitude, st.band)
@@ -121,7 +130,8 @@ class ActivityClassifier:
         self._state = replace(
             self._state, axes_band=axes_state, axes_smooth=axes_smooth_state, steady=steady_state
         )
-        return walking, steady
+        quiet = axes_power.sum(axis=1) < cfg.quiet_rms_mps2**2
+        return Gait(walking, steady, raw, quiet)
 
     def classify(
         self, t_s: FloatArray, cos_tilt: FloatArray, walking: NDArray[np.bool_]

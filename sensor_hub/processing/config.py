@@ -85,6 +85,17 @@ class ProcessingConfig:
     #: best on the simulator's walks once turns are compensated, see turns.py).
     tau_acc_s: float = 3.0
     walking_tau_acc_s: float = 7.0
+    #: Setting off (:mod:`.onset`): after keeping still for ``quiet_min_s`` (band RMS of the
+    #: acceleration below ``quiet_rms_mps2``), the first movement holds the inclination on
+    #: the gyroscope (this time constant, s) for ``onset_grace_s``, and on while it looks
+    #: like the first steps, for at most ``onset_hold_s`` (0: never), unless the trunk turns
+    #: faster than ``onset_max_gyro_dps``.
+    onset_tau_acc_s: float = 30.0
+    onset_hold_s: float = 4.0
+    onset_grace_s: float = 0.25
+    onset_max_gyro_dps: float = 40.0
+    quiet_rms_mps2: float = 0.3
+    quiet_min_s: float = 2.0
     #: Walking speed (m/s) assumed for the centripetal acceleration of turns until the turns
     #: themselves have taught it (:mod:`.turns`); a typical adult's preferred speed.  0: none.
     turn_prior_speed_mps: float = 1.3
@@ -145,6 +156,8 @@ class ProcessingConfig:
         if self.hysteresis_deg >= self.threshold_deg:
             raise ValueError("hysteresis_deg must be smaller than threshold_deg")
         self._check_stance()
+        if self.onset_tau_acc_s <= 0:
+            raise ValueError("onset_tau_acc_s must be positive")
         if self.axis_learn_min_deg >= self.axis_learn_max_deg:
             raise ValueError("axis_learn_min_deg must be below axis_learn_max_deg")
         if self.axis_learn_max_deg >= 90.0:

@@ -243,6 +243,29 @@ class OrientationEstimator:
             self._vqf.setTauAcc(tau_s)
             self._tau_acc_s = tau_s
 
+    def hold_inclination(self, tau_s: float) -> None:
+        """Switch to a long accelerometer time constant and let the filtered accelerometer
+        stand still where it is.
+
+        VQF's low-pass of the accelerometer is of second order: when its time constant grows,
+        the output keeps the rate at which it was moving.  At the start of a movement that rate
+        is the acceleration just being absorbed as tilt, which would then carry on for seconds
+        (with a 30 s time constant, 0.4°/s in the simulator's first steps); so the filter state
+        is set to its steady state for the present output."""
+        self.set_tau_acc(tau_s)
+        state = self._vqf.state
+        lp_state = np.asarray(state["accLpState"], dtype=np.float64)
+        if not np.isfinite(lp_state).all():  # still averaging its first samples
+            return
+        out = np.asarray(state["lastAccLp"], dtype=np.float64)
+        coeffs = self._vqf.coeffs
+        b, a = coeffs["accLpB"], coeffs["accLpA"]
+        # Direct form II transposed, per axis (s0, s1): steady state for input = output = out.
+        lp_state[0::2] = out * (1.0 - b[0])
+        lp_state[1::2] = out * (b[2] - a[1])
+        state["accLpState"] = lp_state
+        self._vqf.state = state
+
     def reset_inclination(self) -> None:
         """Forget the orientation — the next accelerometer sample sets the inclination again —
         but keep the gyroscope bias and scale estimates.  For the first sample after a long

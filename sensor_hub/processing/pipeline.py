@@ -37,6 +37,7 @@ from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
 from sensor_hub.processing.gaitaxis import GaitAxis, GaitAxisState
 from sensor_hub.processing.geometry import normalize_rows, up_in_sensor_frame
+from sensor_hub.processing.onset import OnsetHold, OnsetState
 from sensor_hub.processing.orientation import (
     OrientationEstimator,
     OrientationParams,
@@ -81,6 +82,7 @@ class ProcessorState:
     turns: TurnState
     stance: StanceState
     gait_axis: GaitAxisState
+    onset: OnsetState
 
 
 class PostureProcessor:
@@ -96,6 +98,7 @@ class PostureProcessor:
         self._turns = TurnCompensator(self.config)
         self._gait_axis = GaitAxis(self.config)
         self._stance = StanceClassifier(self.config)
+        self._onset = OnsetHold(self.config)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class PostureProcessor:
             turns=self._turns.get_state(),
             gait_axis=self._gait_axis.get_state(),
             stance=self._stance.get_state(),
+            onset=self._onset.get_state(),
         )
 
     def set_state(self, state: ProcessorState) -> None:
@@ -124,6 +128,7 @@ class PostureProcessor:
         self._turns.set_state(state.turns)
         self._gait_axis.set_state(state.gait_axis)
         self._stance.set_state(state.stance)
+        self._onset.set_state(state.onset)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -163,9 +168,11 @@ class PostureProcessor:
         t = np.ascontiguousarray(block.timestamp_s, dtype=np.float64)
         acc = np.ascontiguousarray(block.acc_mps2, dtype=np.float64)
         gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
-        walking, steady_gait = self._activity.gait(t, acc)
+        gait = self._activity.gait(t, acc)
+        walking, steady_gait = gait.walking, gait.steady
+        hold = self._onset.update(t, gait.quiet, gait.candidate, steady_gait, gyr)
         turns = self._turns.update(acc, gyr, steady_gait)
-        quat = self._orient(t, gyr, turns.acc_mps2, steady_gait)
+        quat = self._orient(t, gyr, turns.acc_mps2, steady_gait, hold)
         g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
         up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
@@ -208,12 +215,18 @@ class PostureProcessor:
         return OrientationEstimator(self.config.sample_period_s, params)
 
     def _orient(
-        self, t: FloatArray, gyr: FloatArray, acc: FloatArray, steady_gait: NDArray[np.bool_]
+        self,
+        t: FloatArray,
+        gyr: FloatArray,
+        acc: FloatArray,
+        steady_gait: NDArray[np.bool_],
+        hold: tuple[NDArray[np.bool_], NDArray[np.bool_]],
     ) -> FloatArray:
         n = t.shape[0]
         quat = np.empty((n, 4))
         if n == 0:
             return quat
+        held, begins = hold
         period = self.config.sample_period_s
         if self._last is None:
             prev_t = np.concatenate(([t[0] - period], t[:-1]))
@@ -247,19 +260,20 @@ class PostureProcessor:
                 est.reset_inclination()
             seg = slice(a, b)
             counts = missing[seg] + 1
-            tau = np.where(steady_gait[seg], self.config.walking_tau_acc_s, self.config.tau_acc_s)
+            tau = np.where(
+                steady_gait[seg],
+                self.config.walking_tau_acc_s,
+                np.where(held[seg], self.config.onset_tau_acc_s, self.config.tau_acc_s),
+            )
             if int(counts.sum()) == b - a:
-                quat[seg] = _update_in_runs(est, gyr[seg], acc[seg], tau)
+                quat[seg] = _update_in_runs(est, gyr[seg], acc[seg], tau, begins[seg])
                 continue
-            owner = np.repeat(np.arange(b - a), counts)
-            ends = np.cumsum(counts)
-            step = np.arange(owner.shape[0]) - (ends - counts)[owner] + 1
-            frac = (step / counts[owner])[:, None]
-            real = (step == counts[owner])[:, None]  # real samples pass through untouched
-            g_cur, a_cur = gyr[seg][owner], acc[seg][owner]
-            g_fill = np.where(real, g_cur, prev_g[seg][owner] + frac * (g_cur - prev_g[seg][owner]))
-            a_fill = np.where(real, a_cur, prev_a[seg][owner] + frac * (a_cur - prev_a[seg][owner]))
-            quat[seg] = _update_in_runs(est, g_fill, a_fill, tau[owner])[ends - 1]
+            owner, ends = np.repeat(np.arange(b - a), counts), np.cumsum(counts)
+            g_fill = _bridge(owner, ends, counts, prev_g[seg], gyr[seg])
+            a_fill = _bridge(owner, ends, counts, prev_a[seg], acc[seg])
+            begins_fill = np.zeros(owner.shape[0], dtype=bool)
+            begins_fill[ends - counts] = begins[seg]
+            quat[seg] = _update_in_runs(est, g_fill, a_fill, tau[owner], begins_fill)[ends - 1]
         self._last = (
             float(t[-1]),
             (float(gyr[-1, 0]), float(gyr[-1, 1]), float(gyr[-1, 2])),
@@ -268,14 +282,43 @@ class PostureProcessor:
         return quat
 
 
-def _update_in_runs(
-    est: OrientationEstimator, gyr: FloatArray, acc: FloatArray, tau_s: FloatArray
+def _bridge(
+    owner: NDArray[np.intp],
+    ends: NDArray[np.intp],
+    counts: NDArray[np.int64],
+    previous: FloatArray,
+    current: FloatArray,
 ) -> FloatArray:
-    """``est.update`` over runs of constant accelerometer time constant."""
-    cuts = np.flatnonzero(tau_s[1:] != tau_s[:-1]) + 1
+    """Samples ``current`` ``(n, 3)`` on the uniform grid: sample ``i`` fills rows
+    ``ends[i] - counts[i] .. ends[i] - 1`` (``owner`` says whose each row is), the missing
+    ones interpolated from its predecessor ``previous[i]``; real samples pass untouched."""
+    out = np.empty((owner.shape[0], 3))
+    out[ends - 1] = current
+    missing = np.ones(owner.shape[0], dtype=bool)
+    missing[ends - 1] = False
+    rows = np.flatnonzero(missing)
+    of = owner[rows]
+    frac = ((rows - (ends - counts)[of] + 1) / counts[of])[:, None]
+    out[rows] = previous[of] + frac * (current[of] - previous[of])
+    return out
+
+
+def _update_in_runs(
+    est: OrientationEstimator,
+    gyr: FloatArray,
+    acc: FloatArray,
+    tau_s: FloatArray,
+    hold_begins: NDArray[np.bool_],
+) -> FloatArray:
+    """``est.update`` over runs of constant accelerometer time constant; the inclination is
+    held (:meth:`OrientationEstimator.hold_inclination`) where a hold begins."""
+    cuts = np.flatnonzero((tau_s[1:] != tau_s[:-1]) | hold_begins[1:]) + 1
     edges = [0, *cuts.tolist(), gyr.shape[0]]
     out = np.empty((gyr.shape[0], 4))
     for a, b in pairwise(edges):
-        est.set_tau_acc(float(tau_s[a]))
+        if hold_begins[a]:
+            est.hold_inclination(float(tau_s[a]))
+        else:
+            est.set_tau_acc(float(tau_s[a]))
         out[a:b] = est.update(gyr[a:b], acc[a:b])
     return out

@@ -19,12 +19,10 @@ BROAD = Path(__file__).parents[2] / "bench" / "data" / "broad"
 def test_simulated_walking_is_walking_and_a_steady_gait(seed: int) -> None:
     sim = simulate("walking", seed=seed)
     truth = np.asarray(sim.truth.samples.activity) == "walking"
-    walking, steady = ActivityClassifier(ProcessingConfig()).gait(
-        sim.block.timestamp_s, sim.block.acc_mps2
-    )
-    assert walking[truth].mean() > 0.9
-    assert walking[~truth].mean() < 0.2  # the off-delay runs into the short stops
-    assert steady[truth].mean() > 0.8
+    gait = ActivityClassifier(ProcessingConfig()).gait(sim.block.timestamp_s, sim.block.acc_mps2)
+    assert gait.walking[truth].mean() > 0.9
+    assert gait.walking[~truth].mean() < 0.2  # the off-delay runs into the short stops
+    assert gait.steady[truth].mean() > 0.8
 
 
 def test_a_sensor_shaken_to_and_fro_is_not_a_steady_gait() -> None:
@@ -33,5 +31,5 @@ def test_a_sensor_shaken_to_and_fro_is_not_a_steady_gait() -> None:
         fs = float(d["sampling_rate_hz"])
         acc = np.asarray(d["acc_mps2"], dtype=np.float64)
     t = np.arange(acc.shape[0]) / fs
-    _, steady = ActivityClassifier(ProcessingConfig(sample_rate_hz=fs)).gait(t, acc)
+    steady = ActivityClassifier(ProcessingConfig(sample_rate_hz=fs)).gait(t, acc).steady
     assert steady.mean() < 0.02
