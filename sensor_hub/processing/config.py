@@ -135,6 +135,9 @@ class ProcessingConfig:
     #: Gaps up to this long (seconds) are bridged by interpolation for the orientation filter;
     #: after a longer one its inclination restarts from the accelerometer.
     max_bridge_s: float = 0.25
+    #: ... and if the wearer walks on, the inclination before the gap counts as this many
+    #: seconds of samples in that restart (a gait's first samples are up to 10° off).
+    gap_prior_s: float = 0.5
 
     def __post_init__(self) -> None:
         for f in fields(self):

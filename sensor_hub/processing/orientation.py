@@ -266,13 +266,30 @@ class OrientationEstimator:
         state["accLpState"] = lp_state
         self._vqf.state = state
 
-    def reset_inclination(self) -> None:
-        """Forget the orientation — the next accelerometer sample sets the inclination again —
-        but keep the gyroscope bias and scale estimates.  For the first sample after a long
-        gap in the data, when integrating across the gap would only add error."""
+    def reset_inclination(self, prior_s: float = 0.0) -> None:
+        """Forget the orientation — the inclination restarts from the average of the next
+        accelerometer samples (over one time constant) — but keep the gyroscope bias and scale
+        estimates.  For the first sample after a long gap in the data, when integrating across
+        the gap would only add error.
+
+        With ``prior_s`` > 0 the inclination held so far joins that average as ``prior_s``
+        seconds' worth of samples: in a gait the first samples after a gap are poor (a single
+        one is up to 10° off), the inclination before it a fair guess for a second.
+        """
+        up = _rotation_matrix(np.asarray(self._vqf.getQuat6D(), dtype=np.float64))[2]
         bias, sigma = self._vqf.getBiasEstimate()
         self._vqf.resetState()
         self._vqf.setBiasEstimate(np.asarray(bias, dtype=np.float64), float(sigma))
+        if prior_s > 0.0:
+            # VQF's low-pass starts as a running mean, its state [NaN, count, sum x, y, z, NaN]
+            # (in the new gyro-only frame, which is the sensor frame of the next sample).
+            state = self._vqf.state
+            count = prior_s / self._ts
+            mean = np.full(6, np.nan)
+            mean[1] = count
+            mean[2:5] = count * STANDARD_GRAVITY_MPS2 * up
+            state["accLpState"] = mean
+            self._vqf.state = state
         # The scale filter's gravity lives in the gyro-only frame, which starts afresh.
         self._pend_gyr, self._pend_acc, self._pend_quat = [], [], []
         self._pend_n = 0

@@ -257,7 +257,8 @@ class PostureProcessor:
             if est is None:  # pragma: no cover - restart[0] guarantees an estimator
                 raise RuntimeError("orientation estimator missing")
             if reinit[a]:
-                est.reset_inclination()
+                # Walking on across the gap: the last inclination helps the first samples.
+                est.reset_inclination(self.config.gap_prior_s if steady_gait[a] else 0.0)
             seg = slice(a, b)
             counts = missing[seg] + 1
             tau = np.where(

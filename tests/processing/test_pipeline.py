@@ -186,6 +186,26 @@ def test_a_data_gap_during_a_movement_does_not_corrupt_the_angle() -> None:
     assert out.calibration[-1] == CalibrationStatus.OK
 
 
+@pytest.mark.parametrize(("seed", "gap_s"), [(6, (139.4, 140.8)), (8, (150.7, 151.3))])
+def test_a_gap_in_mid_stride_restarts_the_inclination_near_the_last_one(
+    seed: int, gap_s: tuple[float, float]
+) -> None:
+    """The simulator's own bursts of lost samples while walking on: the restart from the
+    accelerometer alone began from the first samples of a stride, 2–6° off for a second."""
+    sim = simulate("walking", seed=seed)
+    assert any(abs(a - gap_s[0]) < 0.1 for a, _ in sim.truth.parameters.drop_bursts_s)
+    t = sim.block.timestamp_s - sim.block.timestamp_s[0]
+    after = (t > gap_s[1]) & (t < gap_s[1] + 4.0)
+    errors = []
+    for prior_s in (0.5, 0.0):
+        out, _ = process(sim.block, config=ProcessingConfig(gap_prior_s=prior_s))
+        err = out.flexion_deg - np.asarray(sim.truth.samples.flexion_deg)
+        errors.append(float(np.sqrt(np.mean(err[after] ** 2))))
+    with_prior, without = errors
+    assert with_prior < 0.75 * without
+    assert with_prior < 1.6
+
+
 def test_a_sensor_reattached_askew_is_noticed_while_walking() -> None:
     sim = simulate("walking", seed=4)
     block = sim.block
