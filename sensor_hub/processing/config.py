@@ -88,8 +88,9 @@ class ProcessingConfig:
     #: Setting off (:mod:`.onset`): after keeping still for ``quiet_min_s`` (band RMS of the
     #: acceleration below ``quiet_rms_mps2``), the first movement holds the inclination on
     #: the gyroscope (this time constant, s) for ``onset_grace_s``, and on while it looks
-    #: like the first steps, for at most ``onset_hold_s`` (0: never), unless the trunk turns
-    #: faster than ``onset_max_gyro_dps``.
+    #: like the first steps, for at most ``onset_hold_s``, unless the trunk turns faster than
+    #: ``onset_max_gyro_dps``; and when the steps of a steady gait end, the filtered
+    #: accelerometer is settled where it is (``onset_hold_s = 0``: neither).
     onset_tau_acc_s: float = 30.0
     onset_hold_s: float = 4.0
     onset_grace_s: float = 0.25

@@ -1,4 +1,4 @@
-"""Setting off: when the orientation filter should trust the gyroscope alone for a moment.
+"""Setting off and stopping: when the orientation filter should trust the gyroscope alone.
 
 A wearer who sets off from standing still gains walking speed (1–1.5 m/s) within one or two
 steps.  That forward acceleration — about 1 m/s², a 5° tilt of the specific force for a second
@@ -19,13 +19,23 @@ Walking turns the trunk at 20–25 °/s; a reach, a bend or a sensor moved by ha
 faster, and there the accelerometer's correction is worth more than the hold (on the BROAD
 recordings of a hand-held IMU, holding through fast movements cost 0.04° of mean error).
 
+**Stopping** is the mirror image, with the steady gait's 7 s time constant in force: the
+deceleration is absorbed slowly, but VQF's second-order low-pass keeps moving for seconds
+after it (its response to a short push peaks about 5 s later), so the tilt grew for the whole
+time walking took to be called off (0.1° at the stop, 0.7° five seconds later).  When the
+step-frequency candidate ends during a steady gait the low-pass is settled where it is (the
+time constant stays: a walker who only paused to turn goes on, and a 3 s constant there let
+the restart tip the inclination by 3°).
+
 "Still" means the band-passed acceleration (0.7–5 Hz, all axes, smoothed) below
 ``quiet_rms_mps2``: sway and breathing stay far below it, a step far above.
 
 Causal and block-invariant: everything is a run boundary, a carried filter or a forward fill.
-Measured on the simulator (``bench/bench_scenarios.py``, ±20° mounting): walking flexion RMSE
-0.41° → 0.31° (seeds 0–9) and 0.45° → 0.33° (held-out seeds 100–109, no recording above
-0.5°); the other scenarios within ±0.01°; the whole core on BROAD unchanged (0.581°).
+Measured on the simulator (``bench/bench_scenarios.py``, ±20° mounting): setting off, walking
+flexion RMSE 0.41° → 0.31° (seeds 0–9) and 0.45° → 0.33° (held-out seeds 100–109, no recording
+above 0.5°), the other scenarios within ±0.01°; stopping, walking 0.29° → 0.26° and 0.30° →
+0.28°, pelvis_standing 0.18° → 0.17°, office_day 0.199° → 0.195°.  The whole core on BROAD is
+unchanged (0.58°).
 """
 
 from __future__ import annotations
@@ -57,6 +67,7 @@ class OnsetState:
     onset_s: float = -np.inf  # the last motion onset
     fast: bool = False  # the trunk has turned fast since that onset
     holding: bool = False  # the last sample was held
+    stopping: bool = False  # the last sample was in a steady gait without steps
     gyro: IirState = _NO_FILTER
 
 
@@ -83,7 +94,8 @@ class OnsetHold:
         steady_gait: BoolArray,
         gyr_rads: FloatArray,
     ) -> tuple[BoolArray, BoolArray]:
-        """``(hold, begins)`` per sample: hold the inclination, and where a hold begins."""
+        """``(hold, settle)`` per sample: hold the inclination (the setting-off time constant),
+        and settle the accelerometer's low-pass (where a hold begins, or a gait stops)."""
         cfg, st = self._cfg, self._state
         n = t_s.shape[0]
         if n == 0 or cfg.onset_hold_s <= 0.0:
@@ -114,12 +126,15 @@ class OnsetHold:
             & ((age < cfg.onset_grace_s) | gait_candidate)
         )
         begins = hold & ~np.concatenate(([st.holding], hold[:-1]))
+        stopping = steady_gait & ~gait_candidate
+        stops = stopping & ~np.concatenate(([st.stopping], stopping[:-1]))
         self._state = OnsetState(
             quiet=bool(quiet[-1]),
             quiet_since_s=float(since[-1]),
             onset_s=float(onset_s[-1]),
             fast=bool(fast[-1]),
             holding=bool(hold[-1]),
+            stopping=bool(stopping[-1]),
             gyro=gyro_state,
         )
-        return hold, begins
+        return hold, begins | stops

@@ -226,7 +226,7 @@ class PostureProcessor:
         quat = np.empty((n, 4))
         if n == 0:
             return quat
-        held, begins = hold
+        held, settle = hold
         period = self.config.sample_period_s
         if self._last is None:
             prev_t = np.concatenate(([t[0] - period], t[:-1]))
@@ -267,14 +267,14 @@ class PostureProcessor:
                 np.where(held[seg], self.config.onset_tau_acc_s, self.config.tau_acc_s),
             )
             if int(counts.sum()) == b - a:
-                quat[seg] = _update_in_runs(est, gyr[seg], acc[seg], tau, begins[seg])
+                quat[seg] = _update_in_runs(est, gyr[seg], acc[seg], tau, settle[seg])
                 continue
             owner, ends = np.repeat(np.arange(b - a), counts), np.cumsum(counts)
             g_fill = _bridge(owner, ends, counts, prev_g[seg], gyr[seg])
             a_fill = _bridge(owner, ends, counts, prev_a[seg], acc[seg])
-            begins_fill = np.zeros(owner.shape[0], dtype=bool)
-            begins_fill[ends - counts] = begins[seg]
-            quat[seg] = _update_in_runs(est, g_fill, a_fill, tau[owner], begins_fill)[ends - 1]
+            settle_fill = np.zeros(owner.shape[0], dtype=bool)
+            settle_fill[ends - counts] = settle[seg]
+            quat[seg] = _update_in_runs(est, g_fill, a_fill, tau[owner], settle_fill)[ends - 1]
         self._last = (
             float(t[-1]),
             (float(gyr[-1, 0]), float(gyr[-1, 1]), float(gyr[-1, 2])),
@@ -309,15 +309,15 @@ def _update_in_runs(
     gyr: FloatArray,
     acc: FloatArray,
     tau_s: FloatArray,
-    hold_begins: NDArray[np.bool_],
+    settle: NDArray[np.bool_],
 ) -> FloatArray:
-    """``est.update`` over runs of constant accelerometer time constant; the inclination is
-    held (:meth:`OrientationEstimator.hold_inclination`) where a hold begins."""
-    cuts = np.flatnonzero((tau_s[1:] != tau_s[:-1]) | hold_begins[1:]) + 1
+    """``est.update`` over runs of constant accelerometer time constant; the accelerometer's
+    low-pass is settled (:meth:`OrientationEstimator.hold_inclination`) where ``settle``."""
+    cuts = np.flatnonzero((tau_s[1:] != tau_s[:-1]) | settle[1:]) + 1
     edges = [0, *cuts.tolist(), gyr.shape[0]]
     out = np.empty((gyr.shape[0], 4))
     for a, b in pairwise(edges):
-        if hold_begins[a]:
+        if settle[a]:
             est.hold_inclination(float(tau_s[a]))
         else:
             est.set_tau_acc(float(tau_s[a]))

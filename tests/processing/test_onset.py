@@ -81,6 +81,17 @@ def test_a_fast_turning_trunk_ends_the_hold_until_the_next_still_spell() -> None
     assert not hold[sig["t_s"] >= 6.3].any()
 
 
+def test_the_end_of_the_steps_in_a_steady_gait_settles_the_low_pass_once() -> None:
+    cfg = ProcessingConfig(sample_rate_hz=FS)
+    sig = signals(3.0, 30.0)  # a hold runs out at 7 s; walking confirmed at 8 s
+    t = sig["t_s"]
+    sig["steady_gait"] = (t >= 8.0) & (t < 25.0)
+    sig["gait_candidate"] = sig["gait_candidate"] & (t < 20.0)  # the steps end at 20 s
+    hold, settle = OnsetHold(cfg).update(**sig)
+    assert np.flatnonzero(settle).tolist() == [300, 2000]  # the hold's start, the stop
+    assert not hold[t >= 7.0].any()
+
+
 def test_disabled_with_a_zero_hold() -> None:
     hold, begins = OnsetHold(ProcessingConfig(sample_rate_hz=FS, onset_hold_s=0.0)).update(
         **signals(5.0, 10.0)
@@ -178,6 +189,23 @@ def test_a_simulated_walker_sets_off_without_the_forward_tilt(seed: int) -> None
     with_hold, without = errors
     assert with_hold < 0.7 * without
     assert with_hold < 0.7
+
+
+@pytest.mark.parametrize("seed", [3, 13])
+def test_a_simulated_walker_stops_without_the_backward_tilt_growing(seed: int) -> None:
+    sim = simulate("walking", seed=seed)
+    t = sim.block.timestamp_s - sim.block.timestamp_s[0]
+    stops = np.zeros(t.shape[0], dtype=bool)
+    for seg in sim.truth.segments:
+        if seg.label == "walk":
+            stops |= (t >= seg.end_s - 1.0) & (t < seg.end_s + 8.0)
+    errors = []
+    for hold_s in (4.0, 0.0):  # 0 turns off setting off and stopping
+        out = PostureProcessor(ProcessingConfig(onset_hold_s=hold_s)).process(sim.block)
+        err = out.flexion_deg - np.asarray(sim.truth.samples.flexion_deg)
+        errors.append(float(np.abs(err[stops]).max()))
+    with_settle, without = errors
+    assert with_settle < 0.75 * without
 
 
 def test_the_pipeline_with_holds_is_the_same_in_blocks() -> None:
