@@ -61,6 +61,9 @@ class ProcessingConfig:
     #: ratio: the estimate is then taken from clean sagittal movements and kept through
     #: mixed ones such as lying down onto a side).
     axis_learn_min_anisotropy: float = 12.0
+    #: ... and counts in proportion E / (E + this), E the evidence in seconds of a 30° bend
+    #: (a 15° tilt weighs 0.5 % as much): the case's axis is the prior.
+    axis_prior_weight_s: float = 0.025
 
     # --- activity ---------------------------------------------------------------------------
     #: Tilt from the neutral "up" beyond which the trunk is lying (degrees) ...

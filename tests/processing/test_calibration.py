@@ -97,3 +97,19 @@ def test_lying_down_onto_a_side_does_not_turn_the_axis() -> None:
     _, after = learn(g, config)
     assert before.yaw_deg == pytest.approx(MOUNT_YAW_DEG, abs=1.0)
     assert after.yaw_deg == pytest.approx(before.yaw_deg, abs=0.05)
+
+
+def test_shallow_tilts_move_the_axis_from_the_case_only_part_way() -> None:
+    # A seated wearer who only stretches back (15°, 2–5° aside) and never bends: the
+    # stretches point 8–18° off the sagittal axis (10° on average), so the case's axis keeps
+    # a good share of the weight.
+    t = np.arange(0.0, 120.0, 1.0 / FS)
+    stretches = [(10, -15, 5, 3.0), (40, -15, -2, 3.0), (70, -15, 4, 3.0)]
+    g = up_in_sensor(t, stretches)
+    _, shrunk = learn(g, ProcessingConfig(sample_rate_hz=FS))
+    _, raw = learn(g, ProcessingConfig(sample_rate_hz=FS, axis_prior_weight_s=0.0))
+    assert 0.0 < shrunk.yaw_deg < 0.8 * raw.yaw_deg
+    # One deep bend, and the data decide.
+    g = up_in_sensor(t, [*stretches, (100, 70, 3, 2.0)])
+    _, bent = learn(g, ProcessingConfig(sample_rate_hz=FS))
+    assert bent.yaw_deg == pytest.approx(MOUNT_YAW_DEG, abs=1.5)
