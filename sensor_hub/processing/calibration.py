@@ -149,10 +149,16 @@ class Calibrator:
     def set_state(self, state: CalibrationState) -> None:
         self._state = state
 
-    def request(self, start_s: float, end_s: float) -> None:
-        """Calibrate anew on the still window ``[start_s, end_s]`` (absolute times)."""
+    def request(self, start_s: float, end_s: float, *, forget_mounting: bool = False) -> None:
+        """Calibrate anew on the still window ``[start_s, end_s]`` (absolute times); with
+        ``forget_mounting`` also learn the forward axis afresh (the sensor was moved)."""
         if not end_s > start_s:
             raise ValueError(f"calibration window must end after it starts: {start_s}:{end_s}")
+        if forget_mounting:
+            self._state = replace(
+                self._state, scatter=(0.0, 0.0, 0.0), learn_count=0.0, yaw_rad=0.0,
+                bend_learned=False,
+            )  # fmt: skip
         self._state = replace(
             self._state,
             window_start_s=start_s,

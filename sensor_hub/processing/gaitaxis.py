@@ -23,7 +23,7 @@ the turns' time constant, passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,10 @@ class GaitAxis:
         self._up = (np.array([alpha]), np.array([1.0, alpha - 1.0]))
         self._cos_max_yaw = float(np.cos(np.radians(config.max_mount_yaw_deg)))
         self._state = GaitAxisState()
+
+    def forget(self) -> None:
+        """Forget the learned axis (the sensor may have been stuck back on otherwise)."""
+        self._state = replace(self._state, sums=GaitAxisState().sums, left=None)
 
     def get_state(self) -> GaitAxisState:
         return self._state

@@ -133,8 +133,16 @@ class PostureProcessor:
     # -- commands -----------------------------------------------------------------------------
 
     def calibrate(self, start_s: float, end_s: float) -> None:
-        """Take the still posture between ``start_s`` and ``end_s`` (sample times) as neutral."""
-        self._calibrator.request(start_s, end_s)
+        """Take the still posture between ``start_s`` and ``end_s`` (sample times) as neutral.
+
+        If the calibration was stale — the sensor may have been taken off and stuck back on —
+        what was learned about how it sits (the forward axis from bends, the stride's and the
+        turns' left) is forgotten too, and learned again from the wearer's next movements."""
+        moved = self._calibrator.get_state().stale
+        self._calibrator.request(start_s, end_s, forget_mounting=moved)
+        if moved:
+            self._turns.forget()
+            self._gait_axis.forget()
 
     def set_thresholds(
         self,

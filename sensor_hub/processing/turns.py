@@ -30,7 +30,7 @@ horizontal parts, where that error is second order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,6 +87,10 @@ class TurnCompensator:
         self._up = (np.array([alpha]), np.array([1.0, alpha - 1.0]))
         self._cos_max_yaw = float(np.cos(np.radians(config.max_mount_yaw_deg)))
         self._state = TurnState()
+
+    def forget(self) -> None:
+        """Forget what the turns taught (the sensor may have been stuck back on otherwise)."""
+        self._state = replace(self._state, sums=TurnState().sums, left=None)
 
     def get_state(self) -> TurnState:
         return self._state

@@ -229,6 +229,35 @@ def test_a_sensor_reattached_askew_is_noticed_while_walking() -> None:
     assert not (clean.calibration == CalibrationStatus.STALE).any()
 
 
+def test_recalibrating_a_stale_sensor_learns_its_forward_axis_again() -> None:
+    """Worn turned 15°, taken off for 2 minutes, stuck back on turned -10°: after the
+    recalibration the next bends teach the new axis; the old one would mix a 25° share of
+    every sideways lean into flexion."""
+    t = np.arange(0.0, 100.0, 1.0 / FS)
+    bends = 60.0 * (smooth_step(t, 20, 21.5) - smooth_step(t, 24, 25.5))
+    bends += 60.0 * (smooth_step(t, 60, 61.5) - smooth_step(t, 64, 65.5))
+    before = lean_block(t, bends, mount_yaw_deg=15.0)
+    after = lean_block(t, bends, mount_yaw_deg=-10.0)
+    proc = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+    proc.process(before)
+    assert proc.mount_yaw_deg == pytest.approx(15.0, abs=1.0)
+    t2 = t + 220.0
+    proc.process(SampleBlock(t2[:1], after.acc_mps2[:1], after.gyr_rads[:1]))  # stale now
+    proc.calibrate(float(t2[1]), float(t2[1]) + 5.0)
+    assert proc.mount_yaw_deg == 0.0  # forgotten: the case's axis until a bend
+    proc.process(SampleBlock(t2[1:], after.acc_mps2[1:], after.gyr_rads[1:]))
+    assert proc.mount_yaw_deg == pytest.approx(-10.0, abs=1.0)
+
+
+def test_recalibrating_a_sensor_that_stayed_on_keeps_its_forward_axis() -> None:
+    t = np.arange(0.0, 100.0, 1.0 / FS)
+    bends = 60.0 * (smooth_step(t, 20, 21.5) - smooth_step(t, 24, 25.5))
+    proc = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+    proc.process(lean_block(t, bends, mount_yaw_deg=15.0))
+    proc.calibrate(95.0, 99.0)
+    assert proc.mount_yaw_deg == pytest.approx(15.0, abs=1.0)
+
+
 def test_live_recalibration_takes_the_new_posture_as_neutral() -> None:
     # The wearer settles 10° further forward for good; a live calibration at 40-45 s adopts it.
     t = np.arange(0.0, 90.0, 1.0 / FS)
