@@ -101,3 +101,22 @@ def test_a_long_gap_is_reported_as_stale_calibration(
     doc = json.loads((tmp_path / "o" / "events.json").read_text())
     assert doc["calibration_stale_from_s"] == pytest.approx(100.0)
     assert "stale from 100.0 s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("bend_deg", "axis"), [(0.0, "case"), (60.0, "bends")])
+def test_the_summary_says_where_the_forward_axis_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bend_deg: float, axis: str
+) -> None:
+    t = np.arange(0.0, 40.0, 0.01)
+    flex = bend_deg * np.clip(1.0 - np.abs(t - 20.0) / 2.0, 0.0, 1.0)  # a 4 s bend at 20 s
+    write_recording(tmp_path / "r.csv", lean_block(t, flex, mount_yaw_deg=12.0), {})
+    assert main(["analyze", str(tmp_path / "r.csv"), "--out", str(tmp_path / "o")]) == 0
+    doc = json.loads((tmp_path / "o" / "events.json").read_text())
+    assert doc["forward_axis"] == axis
+    out = capsys.readouterr().out
+    if axis == "bends":
+        assert doc["mount_yaw_deg"] == pytest.approx(12.0, abs=1.0)
+        assert "learned from bends" in out
+    else:
+        assert doc["mount_yaw_deg"] == 0.0
+        assert "the case's (no bend or walk" in out

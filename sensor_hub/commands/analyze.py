@@ -12,6 +12,7 @@ prints a summary.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from rich_argparse import RawDescriptionRichHelpFormatter
 from sensor_hub.analysis import ANGLES_HEADER, angles_csv_rows, events_document
 from sensor_hub.cli import UserError
 from sensor_hub.commands import positive_float
+from sensor_hub.processing.calibration import ForwardAxis
 from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.pipeline import PostureProcessor
 from sensor_hub.processing.summary import PostureSummary, SummaryAccumulator
@@ -196,7 +198,11 @@ def _analyze(reader: RecordingReader, args: argparse.Namespace, out: Path) -> Po
             block = next(blocks, None)
         summary.add_events(processor.finish())
     os.replace(angles_tmp, out / "angles.csv")
-    result_summary = summary.result()
+    result_summary = dataclasses.replace(
+        summary.result(),
+        forward_axis=processor.forward_axis.value,
+        mount_yaw_deg=processor.mount_yaw_deg,
+    )
     log.info(
         "%d samples, %d episodes (%d alerted), mounting yaw learned %.1f deg; wrote %s",
         result_summary.samples, len(result_summary.episodes), result_summary.alerts,
@@ -214,9 +220,26 @@ def _analyze(reader: RecordingReader, args: argparse.Namespace, out: Path) -> Po
         "sample_rate_hz": config.sample_rate_hz,
     }
     doc["mount_yaw_deg"] = round(processor.mount_yaw_deg, 2)
+    doc["forward_axis"] = processor.forward_axis.value
     doc["calibration_stale_from_s"] = result_summary.stale_from_s
     (out / "events.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return result_summary
+
+
+_FORWARD_AXIS_TEXT = {
+    ForwardAxis.BENDS.value: "learned from bends",
+    ForwardAxis.WALKING.value: "learned from walking",
+}
+
+
+def _forward_axis_text(summary: PostureSummary) -> str:
+    learned = _FORWARD_AXIS_TEXT.get(summary.forward_axis or "")
+    if learned is not None:
+        return f"{learned}, {summary.mount_yaw_deg:+.1f}° from the case's"
+    return (
+        "the case's (no bend or walk to learn it from: if the sensor sits turned, sideways "
+        "movements read as a little flexion)"
+    )
 
 
 def summary_table(summary: PostureSummary, title: str) -> Table:
@@ -236,6 +259,8 @@ def summary_table(summary: PostureSummary, title: str) -> Table:
             f"[bold red]stale from {summary.stale_from_s:.1f} s[/]: the sensor moved or was "
             "off for long; episodes after it are not detected — recalibrate",
         )
+    if summary.forward_axis is not None:
+        table.add_row("forward axis", _forward_axis_text(summary))
     table.add_row("episodes", f"{len(summary.episodes)} ({summary.alerts} alerted)")
     for e in summary.episodes:
         alert = "-" if e.alert_s is None else f"{e.alert_s:.1f}"

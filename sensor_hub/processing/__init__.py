@@ -7,7 +7,7 @@ sustained-posture detector, one instance per sensor (:class:`PostureProcessor`).
 
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
-from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.calibration import CalibrationStatus, ForwardAxis
 from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.detector import Episode, EpisodeEvent, Phase
 from sensor_hub.processing.pipeline import PostureBlock, PostureProcessor, ProcessorState
@@ -18,6 +18,7 @@ __all__ = [
     "CalibrationStatus",
     "Episode",
     "EpisodeEvent",
+    "ForwardAxis",
     "Phase",
     "PostureBlock",
     "PostureProcessor",

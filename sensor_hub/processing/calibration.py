@@ -49,7 +49,7 @@ are still reported but the detector ignores them and the hub asks the wearer to 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,7 +61,7 @@ from sensor_hub.processing.geometry import normalize_rows
 from sensor_hub.processing.signals import running_sum
 from sensor_hub.samples import FloatArray
 
-__all__ = ["CalibrationState", "CalibrationStatus", "Calibrator", "FrameBlock"]
+__all__ = ["CalibrationState", "CalibrationStatus", "Calibrator", "ForwardAxis", "FrameBlock"]
 
 Vec3 = tuple[float, float, float]
 _ZERO3: Vec3 = (0.0, 0.0, 0.0)
@@ -81,6 +81,14 @@ class CalibrationStatus(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+class ForwardAxis(StrEnum):
+    """Where the forward axis in use comes from."""
+
+    CASE = "case"  # the case's printed axes: nothing learned yet
+    WALKING = "walking"  # the stride's sway or the walking turns
+    BENDS = "bends"  # forward bends, reaches, slouches (the most precise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,7 @@ class CalibrationState:
     learn_count: float = 0.0
     yaw_rad: float = 0.0  # learned rotation of the backward axis from the case's, about up
     bend_learned: bool = False  # yaw_rad comes from forward bends (else from turns, or none)
+    walk_learned: bool = False  # yaw_rad came from walking (until bends teach it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +166,7 @@ class Calibrator:
         if forget_mounting:
             self._state = replace(
                 self._state, scatter=(0.0, 0.0, 0.0), learn_count=0.0, yaw_rad=0.0,
-                bend_learned=False,
+                bend_learned=False, walk_learned=False,
             )  # fmt: skip
         self._state = replace(
             self._state,
@@ -332,6 +341,7 @@ class Calibrator:
             learn_count=float(cnt[-1]),
             yaw_rad=float(yaw_now[-1]),
             bend_learned=bool(bend_known[-1]),
+            walk_learned=st.walk_learned or bool(np.isfinite(yaw_turn).any()),
         )
         return backward
 
@@ -348,6 +358,13 @@ class Calibrator:
             -np.einsum("ij,ij->i", turn_left, b_case), np.einsum("ij,ij->i", turn_left, l_case)
         )
         return np.where(np.abs(yaw) <= np.radians(self._cfg.max_mount_yaw_deg), yaw, np.nan)
+
+    @property
+    def forward_axis(self) -> ForwardAxis:
+        """Where the forward axis in use comes from."""
+        if self._state.bend_learned:
+            return ForwardAxis.BENDS
+        return ForwardAxis.WALKING if self._state.walk_learned else ForwardAxis.CASE
 
     @property
     def yaw_deg(self) -> float:

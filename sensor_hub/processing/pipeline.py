@@ -32,7 +32,12 @@ from numpy.typing import NDArray
 
 from sensor_hub.processing.activity import Activity, ActivityClassifier, ActivityState
 from sensor_hub.processing.bands import band_of
-from sensor_hub.processing.calibration import CalibrationState, CalibrationStatus, Calibrator
+from sensor_hub.processing.calibration import (
+    CalibrationState,
+    CalibrationStatus,
+    Calibrator,
+    ForwardAxis,
+)
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.detector import DetectorState, EpisodeDetector, EpisodeEvent
 from sensor_hub.processing.gaitaxis import GaitAxis, GaitAxisState
@@ -169,6 +174,11 @@ class PostureProcessor:
     def mount_yaw_deg(self) -> float:
         """The mounting yaw learned so far (0 until learned)."""
         return self._calibrator.yaw_deg
+
+    @property
+    def forward_axis(self) -> ForwardAxis:
+        """Where the forward axis in use comes from: bends, walking or the case (none yet)."""
+        return self._calibrator.forward_axis
 
     # -- processing ---------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ class PostureSummary:
     band_s: dict[str, float]  # upright time only
     episodes: tuple[Episode, ...]
     stale_from_s: float | None = None  # when the calibration stopped fitting (recalibrate)
+    forward_axis: str | None = None  # where the forward axis came from (ForwardAxis value)
+    mount_yaw_deg: float = 0.0  # the forward axis's turn from the case's, degrees
 
     @property
     def alerts(self) -> int:
