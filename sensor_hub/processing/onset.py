@@ -5,9 +5,10 @@ steps.  That forward acceleration — about 1 m/s², a 5° tilt of the specific 
 and a half — is over before any detector can call it walking (the gait detector needs 2.5 s of
 steps), and the orientation filter, with its ordinary 3 s time constant, has by then taken a
 good part of it for a forward tilt: 1.5–2.5° that it then unlearns over ten seconds.  The
-gyroscope, meanwhile, is right: over a few seconds of small rotations its bias and scale errors
-turn the inclination by hundredths of a degree.  So at the first movement after the wearer has
-kept still (``quiet_min_s``), the filter's accelerometer time constant becomes
+gyroscope, meanwhile, is right: over a few seconds of small rotations its scale error is
+negligible and the bias left after the filter's estimate (a few hundredths of a degree per
+second) turns the inclination by a tenth of a degree or so.  So at the first movement after
+the wearer has kept still (``quiet_min_s``), the filter's accelerometer time constant becomes
 ``onset_tau_acc_s`` for ``onset_grace_s``, and stays so while the movement looks like the first
 steps of a gait (the walking detector's raw candidate: step-frequency power), until walking is
 confirmed (the steady-gait time constant takes over), the wearer keeps still again, or

@@ -2,12 +2,13 @@
 
 ``PostureProcessor.process(block)`` runs, for one sensor:
 
-1. walking (:mod:`.activity`, from the accelerometer alone), the centripetal acceleration of
-   walking turns removed (:mod:`.turns`), then orientation
-   (:mod:`.orientation`, trusting the accelerometer less while walking) on a uniform time
-   grid — short gaps (dropped samples) are bridged by linear interpolation so the integration
-   of the gyroscope stays right; across a longer gap the inclination restarts from the
-   accelerometer, and after ``max_gap_s`` the whole filter restarts;
+1. walking (:mod:`.activity`, from the accelerometer alone), setting off and stopping
+   (:mod:`.onset`), the centripetal acceleration of walking turns removed (:mod:`.turns`),
+   then orientation (:mod:`.orientation`, trusting the accelerometer less while walking and
+   hardly at all in the first steps) on a uniform time grid — short gaps (dropped samples) are
+   bridged by linear interpolation so the integration of the gyroscope stays right; across a
+   longer gap the inclination restarts from the accelerometer (from the last inclination too,
+   if the wearer walks on), and after ``max_gap_s`` the whole filter restarts;
 2. Earth's up in the sensor frame, the neutral posture and the forward direction
    (:mod:`.calibration`);
 3. activity (:mod:`.activity`);
@@ -188,9 +189,9 @@ class PostureProcessor:
         gyr = np.ascontiguousarray(block.gyr_rads, dtype=np.float64)
         gait = self._activity.gait(t, acc)
         walking, steady_gait = gait.walking, gait.steady
-        hold = self._onset.update(t, gait.quiet, gait.candidate, steady_gait, gyr)
+        held, settle = self._onset.update(t, gait.quiet, gait.candidate, steady_gait, gyr)
         turns = self._turns.update(acc, gyr, steady_gait)
-        quat = self._orient(t, gyr, turns.acc_mps2, steady_gait, hold)
+        quat = self._orient(t, gyr, turns.acc_mps2, steady_gait, held, settle)
         g = up_in_sensor_frame(quat) if len(t) else np.empty((0, 3))
         up, status = self._calibrator.neutral(t, normalize_rows(acc) if len(t) else g)
         cos_tilt = np.einsum("ij,ij->i", g, up)
@@ -238,13 +239,13 @@ class PostureProcessor:
         gyr: FloatArray,
         acc: FloatArray,
         steady_gait: NDArray[np.bool_],
-        hold: tuple[NDArray[np.bool_], NDArray[np.bool_]],
+        held: NDArray[np.bool_],
+        settle: NDArray[np.bool_],
     ) -> FloatArray:
         n = t.shape[0]
         quat = np.empty((n, 4))
         if n == 0:
             return quat
-        held, settle = hold
         period = self.config.sample_period_s
         if self._last is None:
             prev_t = np.concatenate(([t[0] - period], t[:-1]))
@@ -311,13 +312,12 @@ def _bridge(
     """Samples ``current`` ``(n, 3)`` on the uniform grid: sample ``i`` fills rows
     ``ends[i] - counts[i] .. ends[i] - 1`` (``owner`` says whose each row is), the missing
     ones interpolated from its predecessor ``previous[i]``; real samples pass untouched."""
-    out = np.empty((owner.shape[0], 3))
-    out[ends - 1] = current
-    missing = np.ones(owner.shape[0], dtype=bool)
-    missing[ends - 1] = False
-    rows = np.flatnonzero(missing)
+    out = np.repeat(current, counts, axis=0)
+    rows = np.flatnonzero(np.repeat(counts > 1, counts))
     of = owner[rows]
-    frac = ((rows - (ends - counts)[of] + 1) / counts[of])[:, None]
+    step = rows - (ends - counts)[of] + 1
+    rows, of, step = rows[step < counts[of]], of[step < counts[of]], step[step < counts[of]]
+    frac = (step / counts[of])[:, None]
     out[rows] = previous[of] + frac * (current[of] - previous[of])
     return out
 
