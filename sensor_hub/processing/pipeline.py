@@ -71,6 +71,9 @@ class PostureBlock:
     calibration: NDArray[np.uint8]  # CalibrationStatus codes
     events: tuple[EpisodeEvent, ...]
     stance: NDArray[np.uint8]  # Stance codes
+    # Where the forward axis in use at the block's end comes from, and its turn from the case's.
+    forward_axis: ForwardAxis = ForwardAxis.CASE
+    mount_yaw_deg: float = 0.0
 
     def __len__(self) -> int:
         return int(self.timestamp_s.shape[0])
@@ -221,6 +224,8 @@ class PostureProcessor:
             calibration=status,
             events=tuple(events),
             stance=stance,
+            forward_axis=self._calibrator.forward_axis,
+            mount_yaw_deg=self._calibrator.yaw_deg,
         )
 
     def finish(self) -> tuple[EpisodeEvent, ...]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sensor_hub.processing.activity import Activity
-from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.calibration import CalibrationStatus, ForwardAxis
 from sensor_hub.processing.config import ProcessingConfig, Role
 from sensor_hub.processing.detector import Phase
 from sensor_hub.processing.pipeline import PostureBlock, PostureProcessor
@@ -247,6 +247,18 @@ def test_recalibrating_a_stale_sensor_learns_its_forward_axis_again() -> None:
     assert proc.mount_yaw_deg == 0.0  # forgotten: the case's axis until a bend
     proc.process(SampleBlock(t2[1:], after.acc_mps2[1:], after.gyr_rads[1:]))
     assert proc.mount_yaw_deg == pytest.approx(-10.0, abs=1.0)
+
+
+def test_each_block_says_where_its_forward_axis_comes_from() -> None:
+    t = np.arange(0.0, 40.0, 1.0 / FS)
+    flex = 60.0 * (smooth_step(t, 20, 21.5) - smooth_step(t, 24, 25.5))
+    proc = PostureProcessor(ProcessingConfig(sample_rate_hz=FS))
+    block = lean_block(t, flex, mount_yaw_deg=15.0)
+    first = proc.process(block.slice(0, 1900))
+    assert (first.forward_axis, first.mount_yaw_deg) == (ForwardAxis.CASE, 0.0)
+    second = proc.process(block.slice(1900, len(block)))
+    assert second.forward_axis is ForwardAxis.BENDS
+    assert second.mount_yaw_deg == pytest.approx(15.0, abs=1.0)
 
 
 def test_recalibrating_a_sensor_that_stayed_on_keeps_its_forward_axis() -> None:
