@@ -243,15 +243,16 @@ class OrientationEstimator:
             self._vqf.setTauAcc(tau_s)
             self._tau_acc_s = tau_s
 
-    def hold_inclination(self, tau_s: float) -> None:
-        """Switch to a long accelerometer time constant and let the filtered accelerometer
-        stand still where it is.
+    def settle_lowpass(self, tau_s: float) -> None:
+        """Switch to the accelerometer time constant ``tau_s`` and let the filtered
+        accelerometer stand still where it is.
 
-        VQF's low-pass of the accelerometer is of second order: when its time constant grows,
-        the output keeps the rate at which it was moving.  At the start of a movement that rate
-        is the acceleration just being absorbed as tilt, which would then carry on for seconds
-        (with a 30 s time constant, 0.4°/s in the simulator's first steps); so the filter state
-        is set to its steady state for the present output."""
+        VQF's low-pass of the accelerometer is of second order: its output keeps the rate at
+        which it was moving, the longer the time constant the longer.  At the start of a
+        movement that rate is the acceleration just being absorbed as tilt, which a 30 s time
+        constant would carry on for seconds (0.4°/s in the simulator's first steps); after a
+        walker's deceleration, 7 s of it went on tilting for 5 s.  So the filter state is set
+        to its steady state for the present output (:mod:`.onset` says when)."""
         self.set_tau_acc(tau_s)
         state = self._vqf.state
         lp_state = np.asarray(state["accLpState"], dtype=np.float64)

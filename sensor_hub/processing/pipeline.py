@@ -335,13 +335,13 @@ def _update_in_runs(
     settle: NDArray[np.bool_],
 ) -> FloatArray:
     """``est.update`` over runs of constant accelerometer time constant; the accelerometer's
-    low-pass is settled (:meth:`OrientationEstimator.hold_inclination`) where ``settle``."""
+    low-pass is settled (:meth:`OrientationEstimator.settle_lowpass`) where ``settle``."""
     cuts = np.flatnonzero((tau_s[1:] != tau_s[:-1]) | settle[1:]) + 1
     edges = [0, *cuts.tolist(), gyr.shape[0]]
     out = np.empty((gyr.shape[0], 4))
     for a, b in pairwise(edges):
         if settle[a]:
-            est.hold_inclination(float(tau_s[a]))
+            est.settle_lowpass(float(tau_s[a]))
         else:
             est.set_tau_acc(float(tau_s[a]))
         out[a:b] = est.update(gyr[a:b], acc[a:b])

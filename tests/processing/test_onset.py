@@ -144,7 +144,7 @@ def test_holding_the_inclination_keeps_a_push_from_tilting_it() -> None:
     plain_tilt = np.concatenate([_tilt_deg(plain, gyr[:a], acc[:a]),
                                  _tilt_deg(plain, gyr[a:], acc[a:])])  # fmt: skip
     first = _tilt_deg(held, gyr[:a], acc[:a])
-    held.hold_inclination(30.0)
+    held.settle_lowpass(30.0)
     held_tilt = np.concatenate([first, _tilt_deg(held, gyr[a:], acc[a:])])
     assert plain_tilt.max() > 1.0  # tau 3 s: a push of 1 m/s^2 (5.8°) for 1.5 s
     assert held_tilt.max() < 0.2
@@ -161,7 +161,7 @@ def test_holding_stops_the_filtered_accelerometer_where_it_is() -> None:
         est = OrientationEstimator(1 / FS, params)
         first = _tilt_deg(est, gyr[:a], acc[:a])
         if hold:
-            est.hold_inclination(30.0)
+            est.settle_lowpass(30.0)
         else:
             est.set_tau_acc(30.0)
         results.append(np.concatenate([first, _tilt_deg(est, gyr[a:], acc[a:])]))
