@@ -23,7 +23,7 @@ from firmware_protocol import HapticPattern
 from sensor_hub.mqtt.topics import TopicError, validate_wearer
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
-from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.calibration import CalibrationStatus, ForwardAxis
 from sensor_hub.processing.config import Role
 from sensor_hub.processing.detector import Phase
 from sensor_hub.processing.stance import Stance
@@ -228,6 +228,10 @@ class SensorState:
     gaps: int = 0
     lost_samples: int = 0
     stance: Stance | None = None  # sitting/standing at the newest sample (None: not sent)
+    # Where the forward axis in use comes from ("case": nothing learned yet) and its turn from
+    # the case's axes, degrees (None: not sent, an older hub).
+    forward_axis: ForwardAxis | None = None
+    mount_yaw_deg: float | None = None
 
     def __post_init__(self) -> None:
         _check(self.wearer, self.ts_s)
@@ -235,6 +239,8 @@ class SensorState:
             raise PayloadError(f"battery_pct must be 0-100, got {self.battery_pct}")
         if self.gaps < 0 or self.lost_samples < 0:
             raise PayloadError("gaps and lost_samples must not be negative")
+        if self.mount_yaw_deg is not None and abs(self.mount_yaw_deg) > 180.0:  # NaN: unknown
+            raise PayloadError(f"mount_yaw_deg must be -180 to 180, got {self.mount_yaw_deg}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ from sensor_hub.mqtt.messages import (
 from sensor_hub.mqtt.topics import DEFAULT_PREFIX, TopicKind, parse_topic
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
-from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.calibration import CalibrationStatus, ForwardAxis
 from sensor_hub.processing.config import Role
 from sensor_hub.processing.stance import Stance
 
@@ -137,7 +137,19 @@ def state_payload(msg: SensorState) -> bytes:
             "lost_samples": msg.lost_samples,
         }
         | ({} if msg.stance is None else {"stance": label_of(msg.stance)})
+        | _forward_axis_fields(msg)
     )
+
+
+def _forward_axis_fields(msg: SensorState) -> dict[str, object]:
+    """The state's optional ``forward_axis`` and ``mount_yaw_deg`` (each absent when unknown)."""
+    out: dict[str, object] = {}
+    if msg.forward_axis is not None:
+        out["forward_axis"] = label_of(msg.forward_axis)
+    yaw = round_deg(msg.mount_yaw_deg)
+    if yaw is not None:
+        out["mount_yaw_deg"] = yaw
+    return out
 
 
 def event_payload(msg: EventMessage) -> bytes:
@@ -374,6 +386,8 @@ def parse_state(data: bytes) -> SensorState:
             gaps=r.count("gaps"),
             lost_samples=r.count("lost_samples"),
             stance=r.enum("stance", Stance) if "stance" in r.obj else None,
+            forward_axis=r.enum("forward_axis", ForwardAxis) if "forward_axis" in r.obj else None,
+            mount_yaw_deg=r.number("mount_yaw_deg") if "mount_yaw_deg" in r.obj else None,
         )
 
 

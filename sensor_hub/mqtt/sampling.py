@@ -161,8 +161,9 @@ def sensor_state(
     last_event: EpisodeEvent | None = None,
     paused_until_s: float | None = None,
 ) -> SensorState:
-    """A sensor's state at host time ``ts_s``: angles, activity, band and calibration at the
-    newest sample of ``block``; connection, battery, data age and gap counts from ``link``
+    """A sensor's state at host time ``ts_s``: angles, activity, band, calibration and stance at
+    the newest sample of ``block``, and where its forward axis comes from (with the mounting
+    yaw) at the block's end; connection, battery, data age and gap counts from ``link``
     (``None``: not connected, nothing known); ``slouching`` while the newest episode event
     (``last_event``) leaves an episode open; paused while ``ts_s < paused_until_s``.
     A battery level outside 0-100 is reported as unknown."""
@@ -197,4 +198,6 @@ def sensor_state(
         band=Band(int(block.band[last])),
         calibration=CalibrationStatus(int(block.calibration[last])),
         stance=Stance(int(block.stance[last])),
+        forward_axis=block.forward_axis,
+        mount_yaw_deg=block.mount_yaw_deg if math.isfinite(block.mount_yaw_deg) else None,
     )

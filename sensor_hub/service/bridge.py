@@ -149,6 +149,7 @@ def _state_key(state: SensorState) -> tuple[object, ...]:
         state.band,
         state.calibration,
         state.stance,
+        state.forward_axis,  # not the yaw: it drifts a little with every bend learned
     )
 
 

@@ -49,6 +49,7 @@ from sensor_hub.mqtt.payloads import (
 )
 from sensor_hub.mqtt.topics import TopicError, Topics
 from sensor_hub.processing import Activity, Band, CalibrationStatus, Phase, Role
+from sensor_hub.processing.calibration import ForwardAxis
 from sensor_hub.processing.stance import Stance
 from tests.mqtt import assert_valid, check_golden, schema_errors
 
@@ -135,6 +136,18 @@ def golden_cases() -> dict[str, dict[str, bytes]]:
             "standing": state_payload(
                 replace(STATE, posture=PostureState.UPRIGHT, stance=Stance.STANDING)
             ),
+            "forward_axis_from_bends": state_payload(
+                replace(STATE, forward_axis=ForwardAxis.BENDS, mount_yaw_deg=12.3456)
+            ),
+            "forward_axis_not_learned": state_payload(
+                replace(
+                    STATE,
+                    posture=PostureState.UPRIGHT,
+                    stance=Stance.SITTING,
+                    forward_axis=ForwardAxis.CASE,
+                    mount_yaw_deg=0.0,
+                )
+            ),
         },
         "event": {
             "episode_started": event_payload(
@@ -220,6 +233,8 @@ def test_rounding_helpers() -> None:
         (replace(TELEMETRY, stance=Stance.STANDING), parse_telemetry),
         (STATE, parse_state),
         (replace(STATE, stance=Stance.UNKNOWN), parse_state),
+        (replace(STATE, forward_axis=ForwardAxis.WALKING, mount_yaw_deg=-7.891), parse_state),
+        (replace(STATE, forward_axis=ForwardAxis.CASE, mount_yaw_deg=-0.0001), parse_state),
         (EPISODE, parse_event),
         (PROMPT, parse_event),
         *((msg, parse_event) for msg in DECISIONS),
@@ -327,6 +342,11 @@ def test_bad_json_or_version_raise_payload_error(payload: bytes, message: str) -
         ({"wearer": "Alice"}, "bad wearer id"),
         ({"wearer": 7}, "field 'wearer' must be a string"),
         ({"sensor": "thigh"}, "field 'sensor' must be one of lumbar, pelvis"),
+        ({"forward_axis": "sideways"}, "field 'forward_axis' must be one of case, walking, bends"),
+        ({"forward_axis": None}, "field 'forward_axis' must not be null"),
+        ({"mount_yaw_deg": "12"}, "field 'mount_yaw_deg' must be a number"),
+        ({"mount_yaw_deg": None}, "field 'mount_yaw_deg' must not be null"),
+        ({"mount_yaw_deg": 181}, "mount_yaw_deg must be -180 to 180"),
     ],
 )
 def test_bad_fields_raise_payload_error_naming_the_field(
@@ -345,6 +365,26 @@ def test_missing_fields_raise_payload_error(field: str) -> None:
     assert schema_errors("state", obj)
     with pytest.raises(PayloadError, match=f"state: missing field '{field}'"):
         parse_state(json.dumps(obj).encode())
+
+
+def test_an_older_hubs_state_has_no_forward_axis() -> None:
+    obj = good_state()
+    assert "forward_axis" not in obj
+    assert "mount_yaw_deg" not in obj
+    parsed = parse_state(json.dumps(obj).encode())
+    assert (parsed.forward_axis, parsed.mount_yaw_deg) == (None, None)
+
+
+def test_forward_axis_and_mount_yaw_travel_as_label_and_rounded_degrees() -> None:
+    msg = replace(STATE, forward_axis=ForwardAxis.BENDS, mount_yaw_deg=12.3456)
+    obj = json.loads(state_payload(msg))
+    assert (obj["forward_axis"], obj["mount_yaw_deg"]) == ("bends", 12.35)
+    parsed = parse_state(state_payload(msg))
+    assert parsed.forward_axis is ForwardAxis.BENDS
+    assert parsed.mount_yaw_deg == 12.35
+    unknown_yaw = json.loads(state_payload(replace(msg, mount_yaw_deg=math.nan)))
+    assert "mount_yaw_deg" not in unknown_yaw  # never NaN nor null
+    assert unknown_yaw["forward_axis"] == "bends"
 
 
 def test_unknown_fields_are_ignored_by_the_parser() -> None:

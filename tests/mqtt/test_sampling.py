@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -30,6 +30,7 @@ from sensor_hub.processing import (
     PostureBlock,
     Role,
 )
+from sensor_hub.processing.calibration import ForwardAxis
 from tests.mqtt import assert_valid
 
 T0 = 1_764_000_000.0
@@ -207,3 +208,22 @@ def test_sensor_state_without_data_and_while_paused() -> None:
     assert down.flexion_deg is not None  # the last known angles stay
     for s in (empty, paused, over, none, down):
         assert_valid("state", state_payload(s))
+
+
+def test_sensor_state_says_where_the_forward_axis_comes_from() -> None:
+    t = T0 + np.arange(5) / 100.0
+    learned = replace(block(t), forward_axis=ForwardAxis.BENDS, mount_yaw_deg=12.3)
+    state = sensor_state("a", Role.LUMBAR, ts_s=T0, block=learned, link=Link())
+    assert (state.forward_axis, state.mount_yaw_deg) == (ForwardAxis.BENDS, 12.3)
+    payload = state_payload(state)
+    assert_valid("state", payload)
+    assert b'"forward_axis":"bends"' in payload
+    assert b'"mount_yaw_deg":12.3' in payload
+    case = sensor_state("a", Role.LUMBAR, ts_s=T0, block=block(t), link=Link())
+    assert (case.forward_axis, case.mount_yaw_deg) == (ForwardAxis.CASE, 0.0)
+    empty = sensor_state("a", Role.LUMBAR, ts_s=T0, block=None, link=None)
+    assert (empty.forward_axis, empty.mount_yaw_deg) == (None, None)  # nothing known: not sent
+    assert b"forward_axis" not in state_payload(empty)
+    assert b"forward_axis" not in telemetry_payload(
+        telemetry_samples("a", Role.LUMBAR, learned, DecimatorState())[0][0]
+    )  # the state's, not the telemetry's

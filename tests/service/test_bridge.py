@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jsonschema
 import numpy as np
@@ -23,9 +23,12 @@ from sensor_hub.ble.link import BleTransport, SensorTarget
 from sensor_hub.mqtt import load_schema
 from sensor_hub.mqtt.client import Availability, MqttClient
 from sensor_hub.mqtt.config import MqttConfig, MqttProtocol
+from sensor_hub.mqtt.messages import PostureState, SensorState
 from sensor_hub.mqtt.raw import decode_raw
 from sensor_hub.mqtt.topics import Topics
-from sensor_hub.service.bridge import BridgeConfig, HubBridge
+from sensor_hub.processing import Role
+from sensor_hub.processing.calibration import ForwardAxis
+from sensor_hub.service.bridge import BridgeConfig, HubBridge, _state_key
 from sensor_hub.simulate import simulate
 from sensor_hub.virtual import VirtualSensor
 from tests.ble.conftest import FAST_ADVERTISING, run
@@ -200,3 +203,15 @@ def test_hub_publishes_and_answers_commands(mosquitto: Mosquitto, protocol: Mqtt
     assert all(m.retain for m in discovery)
     assert [m.payload for m in later.raw(topics.availability)] == [b"offline"]
     assert next(m.payload for m in inbox.raw(topics.availability)) == b"online"
+
+
+def test_a_forward_axis_change_republishes_the_state_at_once() -> None:
+    case = SensorState(
+        WEARER, Role.LUMBAR, 1e9, PostureState.UPRIGHT, True,
+        forward_axis=ForwardAxis.CASE, mount_yaw_deg=0.0,
+    )  # fmt: skip
+    learned = replace(case, forward_axis=ForwardAxis.BENDS, mount_yaw_deg=12.0)
+    assert _state_key(learned) != _state_key(case)
+    assert _state_key(replace(case, forward_axis=None)) != _state_key(case)  # first known
+    # the yaw alone refines with every bend: it waits for the periodic state
+    assert _state_key(replace(learned, mount_yaw_deg=12.5)) == _state_key(learned)

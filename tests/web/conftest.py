@@ -52,6 +52,7 @@ from sensor_hub.processing import (
     Role,
 )
 from sensor_hub.processing.bands import band_of
+from sensor_hub.processing.calibration import ForwardAxis
 from sensor_hub.recorder.point import Point
 from sensor_hub.recorder.sqlite_store import SqliteStore
 from sensor_hub.samples import SampleBlock
@@ -209,6 +210,7 @@ class HubStandIn:
     def __init__(self, broker_url: str, topics: Topics) -> None:
         self.topics = topics
         self.commands: list[dict[str, object]] = []
+        self._forward: tuple[ForwardAxis, float] | None = None  # None: an older hub's state
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="hub-stand-in")
@@ -232,6 +234,11 @@ class HubStandIn:
 
     def publish_event(self, message: EventMessage) -> None:
         self._client.publish(self.topics.events, event_payload(message), 1).wait_for_publish(5)
+
+    def set_forward_axis(self, axis: ForwardAxis, mount_yaw_deg: float) -> None:
+        """From the next state on, say where the forward axis comes from."""
+        with self._lock:
+            self._forward = (axis, mount_yaw_deg)
 
     def commands_named(self, name: str) -> list[dict[str, object]]:
         with self._lock:
@@ -263,6 +270,8 @@ class HubStandIn:
                 self.topics.telemetry(Role.LUMBAR), telemetry_payload(telemetry), 1
             )
             if n % 10 == 0:
+                with self._lock:
+                    forward = self._forward
                 state = SensorState(
                     WEARER,
                     Role.LUMBAR,
@@ -275,6 +284,8 @@ class HubStandIn:
                     calibration=CalibrationStatus.OK,
                     battery_pct=87,
                     data_age_s=0.05,
+                    forward_axis=None if forward is None else forward[0],
+                    mount_yaw_deg=None if forward is None else forward[1],
                 )
                 self._client.publish(self.topics.state(Role.LUMBAR), state_payload(state), 1, True)
             n += 1

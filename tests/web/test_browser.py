@@ -1,5 +1,6 @@
 """The dashboard in Debian's chromium driven by Playwright, on a real mosquitto with live
-messages flowing: the page loads without console errors, live values move, a prompt appears
+messages flowing: the page loads without console errors, live values move, the forward
+direction's hint turns into where it was learned from, a prompt appears
 and its done / snooze buttons send the real commands (seen on the broker), an action sends its
 command, and the history view shows the recorded day.  Screenshots go to the test's temporary
 directory, or to ``$POSTURE_HUB_TEST_ARTIFACTS`` when set."""
@@ -20,6 +21,7 @@ from sensor_hub.mqtt.config import MqttConfig
 from sensor_hub.mqtt.messages import PromptMessage
 from sensor_hub.mqtt.topics import Topics
 from sensor_hub.processing import Role
+from sensor_hub.processing.calibration import ForwardAxis
 from sensor_hub.web import DashboardServer
 from sensor_hub.web.history import History
 from tests.servers.mosquitto import Mosquitto
@@ -109,6 +111,17 @@ def test_dashboard_in_chromium(
         first = value.inner_text()
         expect(value).not_to_have_text(first)
         float(value.inner_text())
+        # where the forward direction comes from: unknown from an older hub, then the hint
+        # until it is learned, then where it was learned from and the mounting yaw
+        forward = page.locator("#forward-axis")
+        expect(forward).to_have_text("–")
+        hub.set_forward_axis(ForwardAxis.CASE, 0.0)
+        expect(forward).to_have_text("not learned yet — lean forward once, slowly, and come back")
+        page.screenshot(path=str(artifacts / "forward-axis-hint.png"), full_page=True)
+        hub.set_forward_axis(ForwardAxis.WALKING, -7.6)
+        expect(forward).to_have_text("learned from walking (−8°)")
+        hub.set_forward_axis(ForwardAxis.BENDS, 12.3)
+        expect(forward).to_have_text("learned from bends (+12°)")
         page.screenshot(path=str(artifacts / "live.png"), full_page=True)
 
         # a prompt: the banner, then "done" sends the real prompt_ack

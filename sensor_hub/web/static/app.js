@@ -110,6 +110,19 @@ function scheduleDraw() {
   requestAnimationFrame(() => { drawPending = false; drawLive(); });
 }
 
+// Where the hub's forward direction comes from (the state's forward_axis and mount_yaw_deg);
+// until it is learned, the one movement that teaches it.
+const FORWARD_AXIS_SOURCES = { bends: "learned from bends", walking: "learned from walking" };
+const FORWARD_AXIS_HINT = "not learned yet — lean forward once, slowly, and come back";
+
+function forwardAxisText(state) {
+  if (!state || !state.forward_axis) return null;  // nothing known yet, or an older hub
+  const source = FORWARD_AXIS_SOURCES[state.forward_axis];
+  if (!source) return FORWARD_AXIS_HINT;
+  const yaw = typeof state.mount_yaw_deg === "number" ? Math.round(state.mount_yaw_deg) : null;
+  return yaw === null ? source : source + " (" + (yaw < 0 ? "−" + -yaw : "+" + yaw) + "°)";
+}
+
 function drawLive() {
   const sensor = primary();
   text("sensor-name", sensor);
@@ -126,6 +139,7 @@ function drawLive() {
   text("activity", last ? last.activity : state && state.activity);
   text("band", last ? last.band : state && state.band);
   text("calibration", last ? last.calibration : state && state.calibration);
+  text("forward-axis", forwardAxisText(state));
   const relative = last && typeof last.relative_flexion_deg === "number" ? last.relative_flexion_deg : null;
   text("relative", relative === null ? null : relative.toFixed(1) + "°");
   text("posture", state && state.posture);
