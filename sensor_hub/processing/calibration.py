@@ -58,7 +58,7 @@ from scipy.signal import lfilter
 from sensor_hub.processing.angles import CASE_BACKWARD
 from sensor_hub.processing.config import ProcessingConfig
 from sensor_hub.processing.geometry import normalize_rows
-from sensor_hub.processing.signals import running_sum
+from sensor_hub.processing.signals import last_known, running_sum
 from sensor_hub.samples import FloatArray
 
 __all__ = ["CalibrationState", "CalibrationStatus", "Calibrator", "ForwardAxis", "FrameBlock"]
@@ -66,6 +66,10 @@ __all__ = ["CalibrationState", "CalibrationStatus", "Calibrator", "ForwardAxis",
 Vec3 = tuple[float, float, float]
 _ZERO3: Vec3 = (0.0, 0.0, 0.0)
 _SIN_30 = 0.5
+
+
+def _vec(values: tuple[float, ...]) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
 
 
 def _power(cfg: ProcessingConfig) -> float:
@@ -303,12 +307,14 @@ class Calibrator:
             & (cos_tilt > np.cos(np.radians(cfg.axis_learn_max_deg)))
             & (np.abs(d_b) > np.abs(d_l))  # nearer the sagittal axis than the lateral one
         )
+        # Only the learning samples move the scatter: the sums, the yaw and the evidence are
+        # computed at those (a few per cent of a day) and carried to the others.
+        li = np.flatnonzero(learn)
+        lb, ll = d_b[li], d_l[li]
         # Weight sin(tilt)^power: deep tilts give the cleanest directions (module doc).
-        m = learn * (d_b * d_b + d_l * d_l) ** (0.5 * cfg.axis_learn_tilt_power)
-        terms = np.stack((d_b * d_b * m, d_b * d_l * m, d_l * d_l * m), axis=1)
-        m = learn.astype(np.float64)
-        s = running_sum(terms, np.asarray(st.scatter))
-        cnt = running_sum(m[:, None], np.array([st.learn_count]))[:, 0]
+        w = (lb * lb + ll * ll) ** (0.5 * cfg.axis_learn_tilt_power)
+        s = running_sum(np.stack((lb * lb * w, lb * ll * w, ll * ll * w), axis=1), _vec(st.scatter))
+        cnt = st.learn_count + np.arange(1, li.shape[0] + 1, dtype=np.float64)
         s_bb, s_bl, s_ll = s[:, 0], s[:, 1], s[:, 2]
         yaw = 0.5 * np.arctan2(2.0 * s_bl, s_bb - s_ll)
         half_tr = 0.5 * (s_bb + s_ll)
@@ -318,18 +324,17 @@ class Calibrator:
             (cnt * cfg.sample_period_s >= cfg.axis_learn_min_s)
             & (lam1 > cfg.axis_learn_min_anisotropy * lam2)
             & (np.abs(yaw) <= np.radians(cfg.max_mount_yaw_deg))
-            & learn
         )
-        idx = np.where(usable, np.arange(n), -1)
-        last = np.maximum.accumulate(idx)
-        bend_known = (last >= 0) | st.bend_learned
         # Shallow tilts teach a poor direction (a sideways lean φ at tilt θ turns it by about
         # φ/θ): the case's axis is the prior, and the learned yaw counts in proportion to the
         # evidence, deep tilts weighing most (module doc).
         if cfg.axis_prior_weight_s > 0.0:
             evidence = lam1 * (cfg.sample_period_s / _SIN_30 ** _power(cfg))
             yaw = yaw * (evidence / (evidence + cfg.axis_prior_weight_s))
-        yaw_bend = np.where(last >= 0, yaw[np.maximum(last, 0)], st.yaw_rad)
+        yaw_bend = last_known(n, li, usable, yaw[:, None], np.array([np.nan]))[:, 0]
+        learned_here = np.isfinite(yaw_bend)
+        bend_known = learned_here | st.bend_learned
+        yaw_bend = np.where(learned_here, yaw_bend, st.yaw_rad)
         yaw_turn = self._turn_yaw(turn_left, up, b_case, l_case)
         yaw_now = np.where(
             bend_known, yaw_bend, np.where(np.isfinite(yaw_turn), yaw_turn, st.yaw_rad)
@@ -337,8 +342,10 @@ class Calibrator:
         backward = np.cos(yaw_now)[:, None] * b_case + np.sin(yaw_now)[:, None] * l_case
         self._state = replace(
             st,
-            scatter=(float(s_bb[-1]), float(s_bl[-1]), float(s_ll[-1])),
-            learn_count=float(cnt[-1]),
+            scatter=st.scatter
+            if li.shape[0] == 0
+            else (float(s_bb[-1]), float(s_bl[-1]), float(s_ll[-1])),
+            learn_count=float(cnt[-1]) if li.shape[0] else st.learn_count,
             yaw_rad=float(yaw_now[-1]),
             bend_learned=bool(bend_known[-1]),
             walk_learned=st.walk_learned or bool(np.isfinite(yaw_turn).any()),

@@ -47,6 +47,8 @@ def last_known(
     ``values`` ``(m, k)`` are estimates at samples ``idx`` ``(m,)``, ``usable`` ``(m,)`` says
     which count; before the first usable one in the block, ``carried`` (from earlier blocks,
     NaN if none)."""
+    if not usable.any():
+        return np.asarray(np.broadcast_to(carried, (n, values.shape[1])), dtype=np.float64)
     mark = np.full(n, -1)
     mark[idx[usable]] = np.flatnonzero(usable)
     last = np.maximum.accumulate(mark)
