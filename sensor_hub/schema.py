@@ -52,6 +52,7 @@ from sensor_hub.mqtt.messages import (
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.bands import Band
 from sensor_hub.processing.calibration import CalibrationStatus
+from sensor_hub.processing.stance import Stance
 from sensor_hub.recorder.point import FieldValue, Point
 
 __all__ = [
@@ -123,11 +124,21 @@ MEASUREMENTS: Final[Mapping[Measurement, MeasurementSpec]] = MappingProxyType(
                 "activity",
                 "band",
                 "calibration",
+                "stance",
             ),
         ),
         Measurement.POSTURE_STATE: MeasurementSpec(
             (Tag.WEARER, Tag.SENSOR),
-            ("posture", "flexion_deg", "lateral_deg", "activity", "band", "calibration", "paused"),
+            (
+                "posture",
+                "flexion_deg",
+                "lateral_deg",
+                "activity",
+                "band",
+                "calibration",
+                "paused",
+                "stance",
+            ),
         ),
         Measurement.LINK: MeasurementSpec(
             (Tag.WEARER, Tag.SENSOR),
@@ -165,6 +176,7 @@ CODE_TABLES: Final[Mapping[str, Mapping[int, str]]] = MappingProxyType(
         "band": MappingProxyType({int(b): b.label for b in Band}),
         "calibration": MappingProxyType({int(c): label_of(c) for c in CalibrationStatus}),
         "posture": MappingProxyType({int(p): p.label for p in PostureState}),
+        "stance": MappingProxyType({int(s): s.label for s in Stance}),
         "answer": ANSWER_CODES,
     }
 )
@@ -190,6 +202,7 @@ def _telemetry(msg: Telemetry) -> list[Point]:
         activity=int(msg.activity),
         band=int(msg.band),
         calibration=int(msg.calibration),
+        stance=None if msg.stance is None else int(msg.stance),
     )
     tags = {Tag.WEARER.value: msg.wearer, Tag.SENSOR.value: msg.sensor.value}
     return [Point(Measurement.POSTURE.value, tags, fields, time_ns(msg.ts_s))]
@@ -206,6 +219,7 @@ def _state(msg: SensorState) -> list[Point]:
         band=None if msg.band is None else int(msg.band),
         calibration=None if msg.calibration is None else int(msg.calibration),
         paused=int(msg.posture is PostureState.PAUSED),
+        stance=None if msg.stance is None else int(msg.stance),
     )
     link = _fields(
         connected=int(msg.connected),

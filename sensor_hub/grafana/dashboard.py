@@ -5,7 +5,8 @@ Rows, top to bottom:
 * **Posture** — flexion, lateral bend and lumbar − pelvis angles (mean per interval, per
   sensor), the band over time (state timeline coloured by band), the share of upright time per
   band and the posture score (the share of upright time in the neutral and mild bands, the
-  definition ``docs/dashboard.md`` and ``posture-hub report`` use).
+  definition ``docs/dashboard.md`` and ``posture-hub report`` use), and the time sitting and
+  standing (samples of known stance).
 * **Episodes, alerts and prompts** — episode counts (started, alerted), the longest, episodes
   per interval by kind, the table of ended episodes; alerts and prompts per interval; answers
   to prompts (adherence) by answer, and the mean response time.
@@ -39,6 +40,7 @@ from sensor_hub.schema import CODE_TABLES, MEASUREMENTS, Measurement, Tag
 __all__ = [
     "DASHBOARD_UID",
     "GOOD_BANDS",
+    "STANCES",
     "UPRIGHT",
     "dashboard",
     "rows",
@@ -50,6 +52,8 @@ DASHBOARD_UID: Final = "posture-hub"
 GOOD_BANDS: Final = ("neutral", "mild")
 #: The activity the band shares and the score are taken over.
 UPRIGHT: Final = "upright"
+#: The stances whose time the dashboard shows (unknown stance is left out).
+STANCES: Final = ("sitting", "standing")
 
 _P: Final = Measurement.POSTURE.value
 _FLAG_CODES: Final[Mapping[int, str]] = {0: "disconnected", 1: "connected"}
@@ -166,6 +170,20 @@ def _posture_row() -> Row:
             [score_query(by_time=True)],
             "The score of each interval (zoom out to days for the trend).",
             unit="percent",
+        ),
+        Panel(
+            "Time sitting and standing",
+            "piechart",
+            [code_count(_P, "stance", code_of("stance", label)) for label in STANCES],
+            "Telemetry samples come at a fixed rate, so sample counts are time; samples of "
+            "unknown stance (or from a hub that sends none) are in neither.",
+            unit="short",
+            options={
+                "reduceOptions": {"calcs": ["sum"], "fields": "", "values": False},
+                "displayLabels": ["percent"],
+                "legend": {"displayMode": "table", "placement": "right", "values": ["percent"]},
+                "pieType": "donut",
+            },
         ),
     ]
     return Row("Posture", panels)

@@ -4,7 +4,8 @@ appear in Home Assistant as one device with its entities, without any YAML.
 Topic: ``{discovery_prefix}/{component}/posture_{wearer}/{object_id}/config`` (prefix default
 ``homeassistant``).  Entities read the retained state topics through ``value_template``s, so no
 extra topics are published for Home Assistant; a ``null`` field renders as ``None``, which Home
-Assistant shows as *unknown*.  Buttons publish ordinary commands (:mod:`.commands`).  Every
+Assistant shows as *unknown* (``stance``, absent from an older hub's state, renders the same
+through ``default(None)``).  Buttons publish ordinary commands (:mod:`.commands`).  Every
 entity has a unique id (``posture_{wearer}_{object_id}``), the device block, the origin block and
 the hub's availability topic (its last will marks everything unavailable).  Publishing the
 :func:`removal_messages` (empty retained payloads) removes the entities again.  The suggested
@@ -24,6 +25,7 @@ from sensor_hub.mqtt.payloads import OFFLINE, ONLINE, PAYLOAD_VERSION, dump_json
 from sensor_hub.mqtt.topics import TopicError, Topics, validate_prefix
 from sensor_hub.processing.activity import Activity
 from sensor_hub.processing.config import Role
+from sensor_hub.processing.stance import Stance
 
 __all__ = [
     "DEFAULT_DISCOVERY_PREFIX",
@@ -100,6 +102,11 @@ def _entities(topics: Topics, sensors: Sequence[Role]) -> list[tuple[str, str, d
         ("sensor", "activity",
          {"name": "Activity", "state_topic": state, "value_template": "{{ value_json.activity }}",
           "device_class": "enum", "options": [a.label for a in Activity], "icon": "mdi:walk"}),
+        ("sensor", "stance",
+         {"name": "Stance", "state_topic": state,
+          "value_template": "{{ value_json.stance | default(None) }}",
+          "device_class": "enum", "options": [s.label for s in Stance],
+          "icon": "mdi:seat-recline-normal"}),
         ("sensor", "posture",
          {"name": "Posture", "state_topic": state, "value_template": "{{ value_json.posture }}",
           "device_class": "enum", "options": [p.label for p in PostureState],

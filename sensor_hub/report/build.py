@@ -17,7 +17,7 @@ from sensor_hub.report.text import Line, fmt_duration, fmt_pct, summary_lines
 
 __all__ = ["DAY_HEADER", "Report", "day_bounds_ns", "day_report", "week_report"]
 
-DAY_HEADER = ("day", "measured", "score", "episodes", "alerted")
+DAY_HEADER = ("day", "measured", "sitting", "standing", "score", "episodes", "alerted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,8 @@ def week_report(reader: SqliteReader, wearer: str, first: date, tz: tzinfo) -> R
         [
             d.strftime("%a %Y-%m-%d"),
             fmt_duration(s.measured_s),
+            fmt_duration(s.stance_s["sitting"]),
+            fmt_duration(s.stance_s["standing"]),
             fmt_pct(s.score_pct),
             str(s.episodes),
             str(s.episodes_alerted),

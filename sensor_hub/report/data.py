@@ -14,12 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sensor_hub.processing import Role
+from sensor_hub.processing.stance import Stance
 from sensor_hub.recorder.sqlite_store import SeriesFrame, SqliteReader
 from sensor_hub.schema import CODE_TABLES, Measurement, Tag
 
 __all__ = ["EpisodeRow", "RangeData", "load_range", "wearers"]
 
-_POSTURE_FIELDS = ("flexion_deg", "activity", "band")
+_POSTURE_FIELDS = ("flexion_deg", "activity", "band", "stance")
 _EPISODE_FIELDS = ("start_s", "alert_s", "end_s", "duration_s", "peak_deg")
 
 
@@ -51,6 +52,7 @@ class RangeData:
     flexion_deg: NDArray[np.float64]
     activity: NDArray[np.int64]
     band: NDArray[np.int64]
+    stance: NDArray[np.int64]  # Stance codes (unknown where the hub sent none)
     episodes: tuple[EpisodeRow, ...]
     alerts: Mapping[str, int] = field(default_factory=dict)  # outcome -> count
     prompts: int = 0
@@ -135,13 +137,14 @@ def load_range(reader: SqliteReader, wearer: str, start_ns: int, end_ns: int) ->
     if frame is None:
         t = np.empty(0)
         flexion = np.empty(0)
-        activity = band = np.empty(0, np.int64)
+        activity = band = stance = np.empty(0, np.int64)
     else:
         ok = ~(np.isnan(frame.values["activity"]) | np.isnan(frame.values["band"]))
         t = frame.time_ns[ok] / 1e9
         flexion = frame.values["flexion_deg"][ok]
         activity = frame.values["activity"][ok].astype(np.int64)
         band = frame.values["band"][ok].astype(np.int64)
+        stance = np.nan_to_num(frame.values["stance"][ok], nan=Stance.UNKNOWN).astype(np.int64)
     alerts = _count_by_tag(
         reader, Measurement.ALERT.value, "count", Tag.OUTCOME.value, wearer, start_ns, end_ns
     )
@@ -173,6 +176,7 @@ def load_range(reader: SqliteReader, wearer: str, start_ns: int, end_ns: int) ->
         flexion_deg=flexion,
         activity=activity,
         band=band,
+        stance=stance,
         episodes=_episodes(reader, wearer, sensor, start_ns, end_ns),
         alerts=MappingProxyType(alerts),
         prompts=prompts,

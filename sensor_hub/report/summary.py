@@ -2,7 +2,9 @@
 
 Time: each telemetry sample (5 Hz by default, ``sensor_hub.mqtt.sampling``) stands for the
 time until the next one, at most :data:`MAX_SAMPLE_S` (a longer gap is time without data); the
-last one for the usual step (the median spacing).
+last one for the usual step (the median spacing).  Time sitting and time standing are weighted
+the same way, from each sample's ``stance``; samples of unknown stance (or stored by a hub that
+sent none) count in neither.
 
 **Posture score**: the share of *upright* time (activity ``upright``: sitting or standing) spent
 in the ``neutral`` and ``mild`` bands, in percent, rounded to 0.1 — none with less than
@@ -22,9 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sensor_hub.processing import Activity, Band
+from sensor_hub.processing.stance import Stance
 from sensor_hub.report.data import RangeData
 
 __all__ = [
+    "COUNTED_STANCES",
     "GOOD_BANDS",
     "MAX_SAMPLE_S",
     "MIN_SCORE_S",
@@ -35,6 +39,8 @@ __all__ = [
 
 #: The bands the posture score counts as good.
 GOOD_BANDS: Final = (Band.NEUTRAL, Band.MILD)
+#: The stances whose time a report gives (unknown stance is counted in neither).
+COUNTED_STANCES: Final = (Stance.SITTING, Stance.STANDING)
 #: Longest time one telemetry sample stands for (as on the built-in dashboard).
 MAX_SAMPLE_S: Final = 2.0
 #: Upright time a range needs before it gets a score (as on the built-in dashboard).
@@ -51,6 +57,7 @@ class RangeSummary:
     samples: int
     measured_s: float
     activity_s: Mapping[str, float]
+    stance_s: Mapping[str, float]  # sitting, standing (unknown stance is in neither)
     upright_s: float
     band_share_pct: Mapping[str, float]  # of upright time, every band
     score_pct: float | None
@@ -101,6 +108,9 @@ def summarize(data: RangeData) -> RangeSummary:
         measured_s=float(w.sum()),
         activity_s=MappingProxyType(
             {a.label: float(w[data.activity == a].sum()) for a in Activity}
+        ),
+        stance_s=MappingProxyType(
+            {s.label: float(w[data.stance == s].sum()) for s in COUNTED_STANCES}
         ),
         upright_s=upright_s,
         band_share_pct=MappingProxyType(shares),

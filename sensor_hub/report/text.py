@@ -39,6 +39,7 @@ def summary_lines(s: RangeSummary) -> list[Line]:
     """Every figure of a summary, grouped by section, in display order."""
     lines = [Line("Time", "measured", fmt_duration(s.measured_s))]
     lines += [Line("Time", a.label, fmt_duration(s.activity_s[a.label])) for a in Activity]
+    lines += [Line("Time", label, fmt_duration(t)) for label, t in s.stance_s.items()]
     lines += [
         Line("Upright time per band", b.label, fmt_pct(s.band_share_pct[b.label])) for b in Band
     ]

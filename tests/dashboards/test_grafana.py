@@ -17,6 +17,7 @@ from sensor_hub.grafana.influxql import SchemaMismatchError, code_of, field_ref,
 from sensor_hub.grafana.panels import DATASOURCE_UID
 from sensor_hub.grafana.provisioning import DASHBOARDS_PATH
 from sensor_hub.processing import Band
+from sensor_hub.processing.stance import Stance
 from sensor_hub.recorder.point import Point, to_line_protocol
 from sensor_hub.schema import CODE_TABLES, MEASUREMENTS, Tag
 from tests.dashboards.grafana_json import (
@@ -187,6 +188,26 @@ def test_band_shares_and_score_match_numpy(loaded: InfluxDB1, day: SimDay) -> No
     trend = _rows(loaded, trend_query, interval="5m")
     assert 3 <= len(trend) <= 6
     assert all(0 <= r["score"] <= 100 for r in trend)
+
+
+def test_time_sitting_and_standing_matches_numpy(loaded: InfluxDB1, day: SimDay) -> None:
+    stances = Counter(int(p.fields["stance"]) for p in _alice(day, "posture"))
+    expected = {Stance(c).label: n for c, n in stances.items() if c != Stance.UNKNOWN}
+    assert set(expected) == {"sitting", "standing"}  # the simulated day has both, and unknown
+    assert stances[Stance.UNKNOWN] > 0
+    counts = {}
+    for query in _targets("Time sitting and standing"):
+        for row in _rows(loaded, query):
+            ((label, n),) = [(k, v) for k, v in row.items() if k != "time"]
+            counts[label] = n
+    assert counts == expected
+    # bob's samples never count for alice
+    bob = Counter(int(m.stance or 0) for m in day.other)
+    got_bob = {}
+    for query in _targets("Time sitting and standing"):
+        for row in _rows(loaded, query, wearer=OTHER):
+            got_bob.update({k: v for k, v in row.items() if k != "time"})
+    assert got_bob == {Stance(c).label: n for c, n in bob.items() if c != Stance.UNKNOWN}
 
 
 def test_episode_panels_match_the_events(loaded: InfluxDB1, day: SimDay) -> None:

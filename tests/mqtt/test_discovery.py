@@ -48,6 +48,20 @@ def test_entities_the_issue_asks_for() -> None:
     } <= ids  # fmt: skip
 
 
+def test_stance_sensor_reads_the_primary_state() -> None:
+    stance = configs()["homeassistant/sensor/posture_alice/stance/config"]
+    assert stance["name"] == "Stance"
+    assert stance["state_topic"] == ALICE.state(Role.LUMBAR)
+    assert stance["device_class"] == "enum"
+    assert stance["options"] == ["unknown", "sitting", "standing"]
+    assert stance["options"] == load_schema("state")["properties"]["stance"]["enum"]  # type: ignore[index]
+    assert stance["value_template"] == "{{ value_json.stance | default(None) }}"
+    pelvis = configs(sensors=(Role.PELVIS,))
+    assert pelvis["homeassistant/sensor/posture_alice/stance/config"]["state_topic"] == (
+        ALICE.state(Role.PELVIS)
+    )
+
+
 def test_topics_unique_ids_and_device() -> None:
     cfg = configs()
     for topic, c in cfg.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,7 @@ from sensor_hub.mqtt.messages import (
 from sensor_hub.mqtt.payloads import decode_message, encode
 from sensor_hub.mqtt.topics import Topics
 from sensor_hub.processing import Activity, Band, CalibrationStatus, Phase, Role
+from sensor_hub.processing.stance import Stance
 from sensor_hub.recorder.point import to_line_protocol
 from sensor_hub.schema import (
     ANSWER_CODES,
@@ -51,7 +53,8 @@ from tests.mqtt.test_payloads import (
 )
 
 T0 = 1_764_000_000.0
-ALL = (TELEMETRY, STATE, EPISODE, PROMPT, *DECISIONS)
+WITH_STANCE = (replace(TELEMETRY, stance=Stance.STANDING), replace(STATE, stance=Stance.SITTING))
+ALL = (TELEMETRY, STATE, EPISODE, PROMPT, *DECISIONS, *WITH_STANCE)
 
 
 def test_time_is_whole_milliseconds() -> None:
@@ -90,6 +93,22 @@ def test_unknown_values_are_left_out() -> None:
     state, link = points_for(bare)
     assert state.fields == {"posture": 0, "paused": 0}
     assert link.fields == {"connected": 0, "gaps": 0, "lost_samples": 0}
+
+
+def test_stance_is_a_coded_field_when_sent() -> None:
+    (p,) = points_for(replace(TELEMETRY, stance=Stance.SITTING))
+    assert p.fields["stance"] == 1
+    assert {k: v for k, v in p.fields.items() if k != "stance"} == points_for(TELEMETRY)[0].fields
+    state, link = points_for(replace(STATE, stance=Stance.STANDING))
+    assert state.fields["stance"] == 2
+    assert link == points_for(STATE)[1]
+    (unknown,) = points_for(replace(TELEMETRY, stance=Stance.UNKNOWN))
+    assert unknown.fields["stance"] == 0  # unknown is a value, stored like the others
+    # not sent (an older hub): the field is left out, as for every optional field
+    assert "stance" not in points_for(TELEMETRY)[0].fields
+    assert "stance" not in points_for(STATE)[0].fields
+    assert "stance" in MEASUREMENTS[Measurement.POSTURE].fields
+    assert "stance" in MEASUREMENTS[Measurement.POSTURE_STATE].fields
 
 
 def test_episode_phases_are_distinct_series_even_at_the_same_time() -> None:
@@ -232,5 +251,6 @@ def test_code_tables_label_every_code() -> None:
     assert CODE_TABLES["calibration"] == {0: "provisional", 1: "ok", 2: "stale"}
     assert set(CODE_TABLES["posture"].values()) == {p.label for p in PostureState}
     assert set(ANSWER_CODES.values()) == {a.value for a in Answer}
+    assert CODE_TABLES["stance"] == {0: "unknown", 1: "sitting", 2: "standing"}
     coded = {f for spec in MEASUREMENTS.values() for f in spec.fields}
     assert set(CODE_TABLES) <= coded

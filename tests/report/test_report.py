@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,13 +15,15 @@ from PIL import Image
 
 from sensor_hub.cli import main
 from sensor_hub.processing import Band
+from sensor_hub.processing.stance import Stance
 from sensor_hub.recorder.sqlite_store import SqliteReader, SqliteStore
 from sensor_hub.report.build import day_bounds_ns
 from sensor_hub.report.data import load_range
 from sensor_hub.report.summary import summarize
 from sensor_hub.report.text import fmt_duration, fmt_pct, summary_lines
+from sensor_hub.schema import points_for
 from sensor_hub.web.history import History
-from tests.report.simday import DAY, OTHER, WEARER, sim_day
+from tests.report.simday import DAY, OTHER, START_S, WEARER, sim_day
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 UTC = ZoneInfo("UTC")
@@ -104,6 +107,10 @@ def test_day_report(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     for b in Band:
         share = 100 * weight[upright & (band == b)].sum() / weight[upright].sum()
         expected["Upright time per band", b.label] = fmt_pct(share)
+    stance = np.array([int(p.fields["stance"]) for p in points])
+    for s in (Stance.SITTING, Stance.STANDING):  # unknown stance counts in neither
+        expected["Time", s.label] = fmt_duration(float(weight[stance == s].sum()))
+    assert expected["Time", "standing"] == "3 min 00 s"  # the simulated stand-up break
 
     with SqliteReader(store) as reader:
         lines = summary_lines(
@@ -152,6 +159,9 @@ def test_week_report(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     rows = re.findall(r"<tr>(.*?)</tr>", html)
     (monday,) = [r for r in rows if "Mon 2026-03-02" in r]
     assert score.group(1) in monday
+    sitting = re.search(r"sitting\s*│?\s*(\d+ min \d\d s)", day_printed)
+    assert sitting is not None
+    assert f'<td class="num">{sitting.group(1)}</td><td class="num">3 min 00 s</td>' in monday
     others = [r for r in rows if re.search(r"\w{3} 2026-0[23]-\d\d", r) and r != monday]
     assert len(others) == 6
     assert all("—" in r for r in others)
@@ -225,3 +235,27 @@ def test_score_and_shares_equal_the_built_in_dashboards(store: Path) -> None:
     assert isinstance(shares, dict)
     for label, share in ours.band_share_pct.items():
         assert share == pytest.approx(100 * shares[label], abs=0.01)
+
+
+def test_time_sitting_and_standing_skip_unknown_and_older_hubs(tmp_path: Path) -> None:
+    """Sitting and standing come from each sample's stance, weighted like every time figure;
+    unknown stance, and telemetry of a hub that sent none, count in neither."""
+    day = sim_day()
+    older = [replace(m, stance=None) for m in day.telemetry if m.ts_s >= START_S + 900]
+    newer = [m for m in day.telemetry if m.ts_s < START_S + 900]
+    with SqliteStore(tmp_path / "s.sqlite", retention_days=None) as writer:
+        writer.write([p for m in (*newer, *older) for p in points_for(m)])
+    with SqliteReader(tmp_path / "s.sqlite") as reader:
+        data = load_range(reader, WEARER, *day_bounds_ns(date(2026, 3, 2), UTC))
+    summary = summarize(data)
+    t = np.array([p.time_ns for m in (*newer, *older) for p in points_for(m)]) / 1e9
+    weight = np.minimum(np.append(np.diff(t), np.median(np.diff(t))), 2.0)
+    codes = np.array([-1 if m.stance is None else int(m.stance) for m in (*newer, *older)])
+    assert set(summary.stance_s) == {"sitting", "standing"}
+    for s in (Stance.SITTING, Stance.STANDING):
+        assert summary.stance_s[s.label] == pytest.approx(float(weight[codes == s].sum()))
+    assert summary.stance_s["standing"] == pytest.approx(180.0, abs=0.5)
+    unknown_s = float(weight[codes != Stance.SITTING].sum()) - summary.stance_s["standing"]
+    assert unknown_s > 60.0  # the first minute and the older hub's five
+    total = summary.stance_s["sitting"] + summary.stance_s["standing"]
+    assert total == pytest.approx(summary.measured_s - unknown_s)
